@@ -117,12 +117,13 @@ pub async fn to_safetensors<M: Module>(
                 name: name.clone(),
                 reason: format!("{e:?}"),
             })?;
-        let values = data.convert::<f32>().try_to_vec::<f32>().map_err(|e| {
-            CheckpointError::Read {
-                name: name.clone(),
-                reason: format!("{e:?}"),
-            }
-        })?;
+        let values =
+            data.convert::<f32>()
+                .try_to_vec::<f32>()
+                .map_err(|e| CheckpointError::Read {
+                    name: name.clone(),
+                    reason: format!("{e:?}"),
+                })?;
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         blobs.push((name, bytes, shape));
     }
@@ -134,12 +135,14 @@ pub async fn to_safetensors<M: Module>(
             Ok((name.clone(), view))
         })
         .collect::<Result<Vec<_>, CheckpointError>>()?;
-    safetensors::serialize(views, Some(metadata)).map_err(|e| CheckpointError::Format(e.to_string()))
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| CheckpointError::Format(e.to_string()))
 }
 
 /// Shape of tensor `name` in a SafeTensors file, if present.
 pub fn tensor_shape(bytes: &[u8], name: &str) -> Result<Option<Vec<usize>>, CheckpointError> {
-    let file = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
+    let file =
+        SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
     Ok(file.tensor(name).ok().map(|t| t.shape().to_vec()))
 }
 
@@ -219,7 +222,8 @@ impl ModuleMapper for Assign<'_> {
 /// Replace every parameter of `model` with the file's tensor of the same name.
 /// Every parameter must be present with the right shape; extra tensors are ignored.
 pub fn load_into<M: Module>(model: M, bytes: &[u8]) -> Result<M, CheckpointError> {
-    let file = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
+    let file =
+        SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
     let mut assign = Assign {
         path: PathStack::default(),
         file: &file,
@@ -244,10 +248,22 @@ mod tests {
 
     #[test]
     fn names_follow_the_pytorch_sequential_indices() {
-        assert_eq!(pytorch_name(&names("encoder.conv6.bias")), "encoder.convs.6.bias");
-        assert_eq!(pytorch_name(&names("encoder.fc.weight")), "encoder.fc.weight");
-        assert_eq!(pytorch_name(&names("decoder.deconv3.weight")), "decoder.deconvs.3.weight");
-        assert_eq!(pytorch_name(&names("decoder.conv7.weight")), "decoder.deconvs.7.weight");
+        assert_eq!(
+            pytorch_name(&names("encoder.conv6.bias")),
+            "encoder.convs.6.bias"
+        );
+        assert_eq!(
+            pytorch_name(&names("encoder.fc.weight")),
+            "encoder.fc.weight"
+        );
+        assert_eq!(
+            pytorch_name(&names("decoder.deconv3.weight")),
+            "decoder.deconvs.3.weight"
+        );
+        assert_eq!(
+            pytorch_name(&names("decoder.conv7.weight")),
+            "decoder.deconvs.7.weight"
+        );
     }
 
     /// The state_dict of the exercise's PyTorch VAE at latent 16, name by name.
@@ -287,7 +303,14 @@ mod tests {
         // Linear weight stored [out, in]: element (o, i) is Burn's (i, o).
         let file = SafeTensors::deserialize(&bytes).unwrap();
         let stored = file.tensor("decoder.fc.weight").unwrap();
-        let w = a.decoder.fc.weight.val().into_data().try_to_vec::<f32>().unwrap(); // [16, 4096]
+        let w = a
+            .decoder
+            .fc
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap(); // [16, 4096]
         let at = |o: usize, i: usize| {
             let k = (o * 16 + i) * 4;
             f32::from_le_bytes(stored.data()[k..k + 4].try_into().unwrap())

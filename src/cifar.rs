@@ -18,6 +18,9 @@ pub const TRAIN_FILES: [&str; 5] = [
     "data_batch_4.bin",
     "data_batch_5.bin",
 ];
+/// Folder names under the data root: the whole set and the test slice.
+pub const FULL_DIR: &str = "cifar-10-batches-bin";
+pub const MINI_DIR: &str = "cifar-10-batches-bin-mini";
 pub const TEST_FILE: &str = "test_batch.bin";
 pub const CLASSES: [&str; 10] = [
     "airplane",
@@ -40,13 +43,17 @@ pub enum DataError {
     BadSize { file: String, len: usize },
     #[error("{file}: the file is empty")]
     Empty { file: String },
-    #[error("{file}: record {record} has label {label}, but CIFAR-10 labels are 0 to 9; this is not a CIFAR-10 binary file")]
+    #[error(
+        "{file}: record {record} has label {label}, but CIFAR-10 labels are 0 to 9; this is not a CIFAR-10 binary file"
+    )]
     BadLabel {
         file: String,
         record: usize,
         label: u8,
     },
-    #[error("{archive}: cannot unpack ({reason}); the archive is corrupt or truncated, expected the official cifar-10-binary.tar.gz")]
+    #[error(
+        "{archive}: cannot unpack ({reason}); the archive is corrupt or truncated, expected the official cifar-10-binary.tar.gz"
+    )]
     Archive { archive: String, reason: String },
     #[error("{place}: no {what} found (expected {expected})")]
     Missing {
@@ -127,10 +134,7 @@ impl CifarImages {
         for &i in indices {
             values.extend(self.image(i).iter().map(|&p| p as f32 / 127.5 - 1.0));
         }
-        Tensor::from_data(
-            TensorData::new(values, [indices.len(), 3, 32, 32]),
-            device,
-        )
+        Tensor::from_data(TensorData::new(values, [indices.len(), 3, 32, 32]), device)
     }
 }
 
@@ -246,7 +250,14 @@ mod tests {
         let mut bytes = record(1, 7);
         bytes.extend(record(10, 7));
         let err = CifarImages::parse("test_batch.bin", &bytes).unwrap_err();
-        assert!(matches!(err, DataError::BadLabel { record: 1, label: 10, .. }));
+        assert!(matches!(
+            err,
+            DataError::BadLabel {
+                record: 1,
+                label: 10,
+                ..
+            }
+        ));
         assert!(err.to_string().contains("0 to 9"));
     }
 

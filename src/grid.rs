@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn clamps_and_maps_the_value_range() {
-        assert_eq!(to_bytes(&[-3.0, -1.0, 0.0, 1.0, 7.0]), vec![0, 0, 128, 255, 255]);
+        assert_eq!(
+            to_bytes(&[-3.0, -1.0, 0.0, 1.0, 7.0]),
+            vec![0, 0, 128, 255, 255]
+        );
     }
 
     #[test]

@@ -29,7 +29,9 @@ impl std::str::FromStr for LossMode {
         match s {
             "ae" => Ok(LossMode::Ae),
             "vae" => Ok(LossMode::Vae),
-            other => Err(format!("unknown loss_mode '{other}': expected 'ae' or 'vae'")),
+            other => Err(format!(
+                "unknown loss_mode '{other}': expected 'ae' or 'vae'"
+            )),
         }
     }
 }
@@ -108,8 +110,18 @@ mod tests {
         let grads = kl.backward();
         assert!((scalar(kl.inner()) - expected).abs() < 1e-6);
         // d/dmu = mu / N; d/dlog_std = (exp(2 log_std) - 1) / N.
-        let gmu = mu.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
-        let gls = log_std.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let gmu = mu
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let gls = log_std
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert!((gmu[0] - 0.5).abs() < 1e-6 && (gmu[1] - 0.25).abs() < 1e-6);
         assert!(gls[0].abs() < 1e-6 && (gls[1] - 1.5).abs() < 1e-5);
     }
@@ -126,20 +138,38 @@ mod tests {
         let mu_t = t2(&mu, [2, 2], &ad).require_grad();
         let ls_t = t2(&ls, [2, 2], &ad).require_grad();
         let grads = kl_loss(mu_t.clone(), ls_t.clone()).backward();
-        let g_ls = ls_t.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
-        let g_mu = mu_t.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let g_ls = ls_t
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let g_mu = mu_t
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let h = 1e-2f32;
         for i in 0..4 {
             let (mut up, mut down) = (ls, ls);
             up[i] += h;
             down[i] -= h;
             let fd = (f(&mu, &up) - f(&mu, &down)) / (2.0 * h as f64);
-            assert!((fd - g_ls[i] as f64).abs() < 1e-3, "log_std[{i}]: fd {fd} vs {}", g_ls[i]);
+            assert!(
+                (fd - g_ls[i] as f64).abs() < 1e-3,
+                "log_std[{i}]: fd {fd} vs {}",
+                g_ls[i]
+            );
             let (mut up, mut down) = (mu, mu);
             up[i] += h;
             down[i] -= h;
             let fd = (f(&up, &ls) - f(&down, &ls)) / (2.0 * h as f64);
-            assert!((fd - g_mu[i] as f64).abs() < 1e-3, "mu[{i}]: fd {fd} vs {}", g_mu[i]);
+            assert!(
+                (fd - g_mu[i] as f64).abs() < 1e-3,
+                "mu[{i}]: fd {fd} vs {}",
+                g_mu[i]
+            );
         }
     }
 }

@@ -206,9 +206,18 @@ mod tests {
     fn parameter_counts_equal_pytorch() {
         let device = Device::flex();
         // The SPEC's counts, as `sum(p.numel() for p in model.parameters())` gives them.
-        assert_eq!(AutoEncoderConfig::new(16).init(&device).num_params(), 1_212_819);
-        assert_eq!(AutoEncoderConfig::new(128).init(&device).num_params(), 2_130_435);
-        assert_eq!(AutoEncoderConfig::new(1024).init(&device).num_params(), 9_471_363);
+        assert_eq!(
+            AutoEncoderConfig::new(16).init(&device).num_params(),
+            1_212_819
+        );
+        assert_eq!(
+            AutoEncoderConfig::new(128).init(&device).num_params(),
+            2_130_435
+        );
+        assert_eq!(
+            AutoEncoderConfig::new(1024).init(&device).num_params(),
+            9_471_363
+        );
         assert_eq!(VaeConfig::new(1024).init(&device).num_params(), 13_666_691);
     }
 

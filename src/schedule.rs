@@ -77,6 +77,11 @@ mod tests {
     #[test]
     fn parses_the_exercise_flag_values() {
         assert_eq!("linear".parse::<BetaSchedule>(), Ok(BetaSchedule::Linear));
-        assert!("cosine".parse::<BetaSchedule>().unwrap_err().contains("cosine"));
+        assert!(
+            "cosine"
+                .parse::<BetaSchedule>()
+                .unwrap_err()
+                .contains("cosine")
+        );
     }
 }

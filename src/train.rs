@@ -71,25 +71,44 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |field, message: String| Err(ConfigError { field, message });
         if !(1..=4096).contains(&self.latent_size) {
-            return bad("latentSize", format!("{} is out of range; use 1 to 4096 (the exercise uses 16, 128, 1024)", self.latent_size));
+            return bad(
+                "latentSize",
+                format!(
+                    "{} is out of range; use 1 to 4096 (the exercise uses 16, 128, 1024)",
+                    self.latent_size
+                ),
+            );
         }
         if !self.target_beta.is_finite() || !(0.0..=100.0).contains(&self.target_beta) {
-            return bad("targetBeta", format!("{} is not a beta between 0 and 100", self.target_beta));
+            return bad(
+                "targetBeta",
+                format!("{} is not a beta between 0 and 100", self.target_beta),
+            );
         }
         if !(1..=10_000).contains(&self.num_epochs) {
-            return bad("numEpochs", format!("{} is out of range; use 1 to 10000", self.num_epochs));
+            return bad(
+                "numEpochs",
+                format!("{} is out of range; use 1 to 10000", self.num_epochs),
+            );
         }
         if !(1..=4096).contains(&self.batch_size) {
-            return bad("batchSize", format!("{} is out of range; use 1 to 4096", self.batch_size));
+            return bad(
+                "batchSize",
+                format!("{} is out of range; use 1 to 4096", self.batch_size),
+            );
         }
         if !self.lr.is_finite() || self.lr <= 0.0 || self.lr > 1.0 {
-            return bad("lr", format!("{} is not a learning rate in (0, 1]", self.lr));
+            return bad(
+                "lr",
+                format!("{} is not a learning rate in (0, 1]", self.lr),
+            );
         }
         Ok(())
     }
 
     pub fn beta(&self, epoch: usize) -> f32 {
-        self.beta_mode.beta(self.target_beta, epoch, self.num_epochs)
+        self.beta_mode
+            .beta(self.target_beta, epoch, self.num_epochs)
     }
 }
 
@@ -97,7 +116,9 @@ impl TrainConfig {
 pub enum TrainError {
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
-    #[error("the {what} loss became {value} at step {step} (epoch {epoch}); training stopped. Try a smaller learning rate or beta")]
+    #[error(
+        "the {what} loss became {value} at step {step} (epoch {epoch}); training stopped. Try a smaller learning rate or beta"
+    )]
     NonFinite {
         what: &'static str,
         value: f32,
@@ -183,7 +204,10 @@ impl Net {
         match self {
             Net::Ae(m) => {
                 let device = x.device();
-                (recon_loss(x.clone(), m.forward(x)), Tensor::zeros([1], &device))
+                (
+                    recon_loss(x.clone(), m.forward(x)),
+                    Tensor::zeros([1], &device),
+                )
             }
             Net::Vae(m) => {
                 let (mu, log_std) = m.encode(x.clone());
@@ -221,7 +245,10 @@ impl Net {
 
     /// Build the model a SafeTensors file describes (AE or VAE, and its latent
     /// size, from the shapes of the `fc` layers) and load its weights.
-    pub fn from_safetensors(bytes: &[u8], device: &Device) -> Result<(Net, LossMode, usize), CheckpointError> {
+    pub fn from_safetensors(
+        bytes: &[u8],
+        device: &Device,
+    ) -> Result<(Net, LossMode, usize), CheckpointError> {
         let (mode, latent) = infer_architecture(bytes)?;
         let net = match Net::new(mode, latent, device) {
             Net::Ae(m) => Net::Ae(checkpoint::load_into(m, bytes)?),
@@ -290,7 +317,11 @@ impl ModuleVisitor for Scale<'_> {
 /// PyTorch's `clip_grad_norm_`: scale all gradients by
 /// `min(1, max_norm / (total_norm + 1e-6))`, computed on the device (no read-back).
 /// Burn's own `GradientClipping::Norm` clips each tensor by its own norm instead.
-pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: f32) -> Option<Tensor<1>> {
+pub fn clip_global_norm<M: Module>(
+    model: &M,
+    grads: &mut GradientsParams,
+    max_norm: f32,
+) -> Option<Tensor<1>> {
     let mut norm = SquaredNorm { grads, total: None };
     model.visit(&mut norm);
     let total_norm = norm.total?.sqrt();
@@ -441,7 +472,9 @@ impl Trainer {
         let net = self.net.take().expect("model present between steps");
         let (recon, kl) = net.losses(x);
         let total = recon.clone() + kl.clone().mul_scalar(beta);
-        let values = Tensor::cat(vec![recon, kl, total.clone()], 0).detach().inner();
+        let values = Tensor::cat(vec![recon, kl, total.clone()], 0)
+            .detach()
+            .inner();
         let lr = self.config.lr;
         self.net = Some(match net {
             Net::Ae(m) => Net::Ae(optimize(&mut self.optim, lr, m, &total)),
@@ -563,9 +596,17 @@ impl Trainer {
     }
 
     /// Reconstructions of `images[indices]` as `[N, 3, 32, 32]` values (unclamped).
-    pub async fn reconstruct(&self, images: &CifarImages, indices: &[usize]) -> Result<Vec<f32>, TrainError> {
+    pub async fn reconstruct(
+        &self,
+        images: &CifarImages,
+        indices: &[usize],
+    ) -> Result<Vec<f32>, TrainError> {
         let net = self.net().valid();
-        read_f32(net.reconstruct(images.batch(indices, &self.device.clone().inner())).flatten(0, 3)).await
+        read_f32(
+            net.reconstruct(images.batch(indices, &self.device.clone().inner()))
+                .flatten(0, 3),
+        )
+        .await
     }
 
     /// Decodings of the first `n` rows of the fixed noise (`n` ≤ 100).
@@ -639,7 +680,9 @@ mod tests {
         c.batch_size = 0;
         assert_eq!(c.validate().unwrap_err().field, "batchSize");
         let json = r#"{"lossMode":"vae","latentSise":16}"#;
-        let err = serde_json::from_str::<TrainConfig>(json).unwrap_err().to_string();
+        let err = serde_json::from_str::<TrainConfig>(json)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("latentSise"), "{err}");
     }
 
@@ -679,7 +722,10 @@ mod tests {
         assert!((reported - total).abs() / total < 1e-4);
         let after = norms(&m, &grads);
         let total_after: f64 = after.iter().sum::<f64>().sqrt();
-        assert!((total_after - 1.0).abs() < 1e-3, "norm after clipping {total_after}");
+        assert!(
+            (total_after - 1.0).abs() < 1e-3,
+            "norm after clipping {total_after}"
+        );
         let factor = 1.0 / (total + 1e-6);
         for (b, a) in before.iter().zip(&after) {
             if *b > 1e-12 {
@@ -726,11 +772,18 @@ mod tests {
         // Poison the weights: the next step's loss is NaN.
         let net = t.net.take().unwrap();
         let Net::Ae(mut m) = net else { unreachable!() };
-        m.decoder.conv7.bias = m.decoder.conv7.bias.map(|b| b.map(|t| t.mul_scalar(f32::NAN)));
+        m.decoder.conv7.bias = m
+            .decoder
+            .conv7
+            .bias
+            .map(|b| b.map(|t| t.mul_scalar(f32::NAN)));
         t.net = Some(Net::Ae(m));
         t.train_step(&data).unwrap();
         let err = pollster::block_on(t.flush_metrics()).unwrap_err();
-        assert!(matches!(err, TrainError::NonFinite { step: 2, .. }), "{err}");
+        assert!(
+            matches!(err, TrainError::NonFinite { step: 2, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("step 2"));
     }
 }

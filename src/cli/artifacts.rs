@@ -1,0 +1,37 @@
+//! Files a run leaves in `--log_dir`.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub fn write_png(path: &Path, width: usize, height: usize, rgba: Vec<u8>) -> Result<(), String> {
+    let img = image::RgbaImage::from_raw(width as u32, height as u32, rgba)
+        .ok_or_else(|| format!("{}: image buffer has the wrong size", path.display()))?;
+    img.save(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Serialize, Clone, Debug)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub beta: f32,
+    pub train_recon: f32,
+    pub train_kl: f32,
+    pub train_total: f32,
+    pub test_recon: f32,
+    pub test_kl: f32,
+    pub test_total: f32,
+    pub seconds: f64,
+}
+
+pub fn append_jsonl(path: &Path, record: &impl Serialize) -> Result<(), String> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let line = serde_json::to_string(record).map_err(|e| e.to_string())?;
+    writeln!(f, "{line}").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

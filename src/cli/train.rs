@@ -1,0 +1,189 @@
+//! `vaelab train`: one run of the exercise, with its artefacts.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use vaelab::train::{RECON_COUNT, SAMPLE_COUNT, TrainError};
+use vaelab::{BetaSchedule, LossMode, TrainConfig, Trainer, grid};
+
+use super::artifacts::{EpochRecord, append_jsonl, write_png};
+use super::{DataArgs, DeviceArgs, data, parse_beta_mode, parse_loss_mode, plot};
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Folder for metrics.jsonl, the PNGs and model.safetensors (created if missing).
+    #[arg(long = "log_dir")]
+    log_dir: PathBuf,
+    #[arg(long = "loss_mode", value_parser = parse_loss_mode, default_value = "ae")]
+    loss_mode: LossMode,
+    #[arg(long = "latent_size", default_value_t = 128)]
+    latent_size: usize,
+    #[arg(long = "target_beta_val", default_value_t = 1.0)]
+    target_beta_val: f32,
+    #[arg(long = "beta_mode", value_parser = parse_beta_mode, default_value = "constant")]
+    beta_mode: BetaSchedule,
+    #[arg(long = "num_epochs", default_value_t = 20)]
+    num_epochs: usize,
+    #[arg(long = "batch_size", default_value_t = 256)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Train on the first N training images only (quick runs).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Read losses back from the device every K steps.
+    #[arg(long = "metrics_every", default_value_t = 10)]
+    metrics_every: usize,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+pub fn run(args: TrainArgs) -> Result<(), String> {
+    let config = TrainConfig {
+        loss_mode: args.loss_mode,
+        latent_size: args.latent_size,
+        target_beta: args.target_beta_val,
+        beta_mode: args.beta_mode,
+        num_epochs: args.num_epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        seed: args.seed,
+    };
+    config.validate().map_err(flag_error)?;
+    let mut data = data::load(&args.data.path())?;
+    if let Some(n) = args.limit {
+        if n == 0 {
+            return Err("--limit must be at least 1".into());
+        }
+        data.train.truncate(n);
+    }
+    let device = args.device.init()?;
+    let mut trainer = Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?;
+    let dir = &args.log_dir;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let metrics_path = dir.join("metrics.jsonl");
+    if metrics_path.exists() {
+        std::fs::remove_file(&metrics_path)
+            .map_err(|e| format!("cannot replace {}: {e}", metrics_path.display()))?;
+    }
+    eprintln!(
+        "{} latent {} ({} parameters), beta {} {}, {} train / {} test images, {:?} device",
+        config.loss_mode.name(),
+        config.latent_size,
+        trainer.net().num_params(),
+        config.target_beta,
+        config.beta_mode.name(),
+        data.train.len(),
+        data.test.len(),
+        args.device.device,
+    );
+
+    let n_train = data.train.len();
+    let steps_per_epoch = n_train.div_ceil(config.batch_size);
+    let bar = ProgressBar::new((n_train * config.num_epochs) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} images  {per_sec}  ETA {eta}  {msg}")
+            .expect("valid template"),
+    );
+    let recon_idx: Vec<usize> = (0..RECON_COUNT.min(data.test.len())).collect();
+    let mut records: Vec<EpochRecord> = Vec::new();
+    let every = args.metrics_every.max(1);
+    while !trainer.is_finished() {
+        let epoch = trainer.epoch();
+        let start = Instant::now();
+        loop {
+            let report = trainer.train_step(&data.train).map_err(|e| e.to_string())?;
+            bar.inc(report.batch as u64);
+            if report.step % every == 0 || report.epoch_done {
+                let read = pollster::block_on(trainer.flush_metrics());
+                let steps = read.map_err(|e| stopped(&bar, dir, e))?;
+                if let Some(m) = steps.last() {
+                    bar.set_message(format!(
+                        "epoch {}/{}  recon {:.1}  kl {:.1}",
+                        epoch + 1,
+                        config.num_epochs,
+                        m.recon,
+                        m.kl
+                    ));
+                }
+            }
+            if report.epoch_done {
+                break;
+            }
+        }
+        let test =
+            pollster::block_on(trainer.evaluate(&data.test)).map_err(|e| stopped(&bar, dir, e))?;
+        let train = trainer.epoch_train_metrics(epoch).expect("epoch had steps");
+        let record = EpochRecord {
+            epoch,
+            beta: trainer.beta(),
+            train_recon: train.recon,
+            train_kl: train.kl,
+            train_total: train.total,
+            test_recon: test.recon,
+            test_kl: test.kl,
+            test_total: test.total,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        bar.println(format!(
+            "epoch {epoch:>2}  beta {:.3}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  {:.1}s",
+            record.beta, record.train_recon, record.train_kl, record.test_recon, record.test_kl, record.seconds
+        ));
+        append_jsonl(&metrics_path, &record)?;
+        records.push(record);
+
+        let recon = pollster::block_on(trainer.reconstruct(&data.test, &recon_idx))
+            .map_err(|e| e.to_string())?;
+        let (w, h, rgba) = grid::recon_pairs_rgba(&data.test, &recon_idx, &recon, 6);
+        write_png(&dir.join(format!("recon_epoch_{epoch:02}.png")), w, h, rgba)?;
+        if config.loss_mode == LossMode::Vae {
+            let samples =
+                pollster::block_on(trainer.sample(SAMPLE_COUNT)).map_err(|e| e.to_string())?;
+            let (w, h, rgba) = grid::samples_rgba(&samples, 10);
+            write_png(
+                &dir.join(format!("samples_epoch_{epoch:02}.png")),
+                w,
+                h,
+                rgba,
+            )?;
+        }
+        let (w, h, rgba) = plot::losses_png(
+            trainer.history(),
+            &records,
+            steps_per_epoch,
+            config.loss_mode == LossMode::Vae,
+        );
+        write_png(&dir.join("losses.png"), w, h, rgba)?;
+        trainer.end_epoch();
+    }
+    bar.finish_and_clear();
+    let bytes = pollster::block_on(trainer.save()).map_err(|e| e.to_string())?;
+    let model_path = dir.join("model.safetensors");
+    std::fs::write(&model_path, bytes)
+        .map_err(|e| format!("cannot write {}: {e}", model_path.display()))?;
+    eprintln!("wrote {}", dir.display());
+    Ok(())
+}
+
+/// Map the core's camelCase field names back to the exercise's flags.
+fn flag_error(e: vaelab::train::ConfigError) -> String {
+    let flag = match e.field {
+        "latentSize" => "--latent_size",
+        "targetBeta" => "--target_beta_val",
+        "numEpochs" => "--num_epochs",
+        "batchSize" => "--batch_size",
+        "lr" => "--lr",
+        other => other,
+    };
+    format!("{flag}: {}", e.message)
+}
+
+fn stopped(bar: &ProgressBar, dir: &std::path::Path, e: TrainError) -> String {
+    bar.abandon();
+    format!("{e}. What was written so far is kept in {}", dir.display())
+}

@@ -1,0 +1,307 @@
+//! Tests on real CIFAR-10 images: the mini slice under `$VAELAB_DATA`.
+//! Without it they say loudly that they were skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vaelab::cifar::{CLASSES, Cifar10, DataError, MINI_DIR, TEST_FILE, TRAIN_FILES};
+use vaelab::{LossMode, TrainConfig, Trainer, burn::tensor::Device};
+
+fn mini_dir() -> Option<PathBuf> {
+    let dir = vaelab::data_root().join(MINI_DIR);
+    if dir.join(TEST_FILE).exists() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n*** SKIPPED: no CIFAR-10 mini slice at {} (set VAELAB_DATA to a folder holding {MINI_DIR}/) ***\n",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn read(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    TRAIN_FILES
+        .iter()
+        .chain([&TEST_FILE])
+        .filter(|n| dir.join(n).exists())
+        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
+        .collect()
+}
+
+fn mini() -> Option<Cifar10> {
+    let dir = mini_dir()?;
+    let files = read(&dir);
+    Some(
+        Cifar10::from_files(
+            "mini",
+            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+        )
+        .unwrap(),
+    )
+}
+
+fn tar_gz(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    for (name, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(
+            &mut header,
+            format!("cifar-10-batches-bin/{name}"),
+            bytes.as_slice(),
+        )
+        .unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn parses_the_mini_slice() {
+    let Some(data) = mini() else { return };
+    assert_eq!((data.train.len(), data.test.len()), (1000, 500));
+    let mut counts = [0usize; 10];
+    let mut sum = 0u64;
+    for i in 0..data.train.len() {
+        counts[data.train.label(i) as usize] += 1;
+        sum += data.train.image(i).iter().map(|&p| p as u64).sum::<u64>();
+    }
+    // A shuffled class mix: every class present, none dominant.
+    assert!(
+        counts.iter().all(|&c| (50..=150).contains(&c)),
+        "{counts:?} over {CLASSES:?}"
+    );
+    // Mean pixel of CIFAR-10 is about 120.7 (125.3, 122.9, 113.9 per channel).
+    let mean = sum as f64 / (1000.0 * 3072.0);
+    assert!((110.0..130.0).contains(&mean), "mean pixel {mean}");
+}
+
+#[test]
+fn a_tarball_gives_the_same_images_and_a_truncated_one_a_clear_error() {
+    let Some(dir) = mini_dir() else { return };
+    let files = read(&dir);
+    let archive = tar_gz(&files);
+    let from_tar = Cifar10::from_tar_gz("mini.tar.gz", &archive).unwrap();
+    let from_dir = mini().unwrap();
+    assert_eq!(from_tar.train.len(), from_dir.train.len());
+    assert_eq!(from_tar.test.image(499), from_dir.test.image(499));
+    assert_eq!(from_tar.train.label(7), from_dir.train.label(7));
+    let err = Cifar10::from_tar_gz("cut.tar.gz", &archive[..archive.len() / 2]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::Archive { .. } | DataError::BadSize { .. } | DataError::Missing { .. }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("cut.tar.gz") || err.to_string().contains(".bin"),
+        "{err}"
+    );
+}
+
+/// One epoch of the AE on 1,000 images must cut the test reconstruction loss
+/// well below that of the untrained network (about 1000 for outputs near 0).
+#[test]
+fn a_short_run_lowers_the_test_reconstruction_loss() {
+    let Some(data) = mini() else { return };
+    let config = TrainConfig {
+        loss_mode: LossMode::Ae,
+        latent_size: 128,
+        batch_size: 32,
+        num_epochs: 2,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(config, &Device::flex()).unwrap();
+    let before = pollster::block_on(t.evaluate(&data.test)).unwrap();
+    while !t.is_finished() {
+        while !t.train_step(&data.train).unwrap().epoch_done {}
+        t.end_epoch();
+    }
+    let steps = pollster::block_on(t.flush_metrics()).unwrap();
+    assert_eq!(steps.len(), 2 * 1000usize.div_ceil(32));
+    let after = pollster::block_on(t.evaluate(&data.test)).unwrap();
+    eprintln!("test recon {:.1} -> {:.1}", before.recon, after.recon);
+    assert!(
+        after.recon < 0.6 * before.recon,
+        "{} -> {}",
+        before.recon,
+        after.recon
+    );
+    assert_eq!(after.kl, 0.0);
+}
+
+#[test]
+fn a_short_vae_run_has_finite_falling_losses_and_keeps_its_samples_fixed() {
+    let Some(data) = mini() else { return };
+    let config = TrainConfig {
+        loss_mode: LossMode::Vae,
+        latent_size: 16,
+        batch_size: 50,
+        num_epochs: 1,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(config, &Device::flex()).unwrap();
+    let s0 = pollster::block_on(t.sample(4)).unwrap();
+    assert_eq!(s0.len(), 4 * 3072);
+    assert_eq!(
+        s0,
+        pollster::block_on(t.sample(4)).unwrap(),
+        "fixed noise gives fixed samples"
+    );
+    while !t.train_step(&data.train).unwrap().epoch_done {}
+    let steps = pollster::block_on(t.flush_metrics()).unwrap();
+    assert_eq!(steps.len(), 20);
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.kl.is_finite() && s.kl >= 0.0 && s.beta == 1.0)
+    );
+    assert!(
+        steps[19].total < steps[0].total,
+        "{} -> {}",
+        steps[0].total,
+        steps[19].total
+    );
+    let test = pollster::block_on(t.evaluate(&data.test)).unwrap();
+    assert!(
+        (test.total - test.recon - test.kl).abs() < 1e-3,
+        "test total is at beta 1"
+    );
+    // Saving and loading gives identical reconstructions (the VAE decodes mu).
+    let bytes = pollster::block_on(t.save()).unwrap();
+    let idx = [0, 1, 2];
+    let r1 = pollster::block_on(t.reconstruct(&data.test, &idx)).unwrap();
+    let mut u = Trainer::new(t.config().clone(), &Device::flex()).unwrap();
+    u.load(&bytes).unwrap();
+    let r2 = pollster::block_on(u.reconstruct(&data.test, &idx)).unwrap();
+    // Equal up to float summation order (the loaded Linear weights are a transposed layout).
+    let diff = r1
+        .iter()
+        .zip(&r2)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(
+        diff < 1e-5,
+        "reconstructions differ by {diff} after save/load"
+    );
+}
+
+fn vaelab(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vaelab"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_writes_every_artefact_and_eval_reads_the_model() {
+    let Some(dir) = mini_dir() else { return };
+    let log = tempfile::tempdir().unwrap();
+    let log_dir = log.path().join("vae_run");
+    let (ok, err) = vaelab(&[
+        "train",
+        "--log_dir",
+        log_dir.to_str().unwrap(),
+        "--loss_mode",
+        "vae",
+        "--latent_size",
+        "16",
+        "--num_epochs",
+        "2",
+        "--batch_size",
+        "100",
+        "--limit",
+        "300",
+        "--beta_mode",
+        "linear",
+        "--target_beta_val",
+        "0.8",
+        "--data",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    for f in [
+        "metrics.jsonl",
+        "losses.png",
+        "model.safetensors",
+        "recon_epoch_00.png",
+        "recon_epoch_01.png",
+        "samples_epoch_00.png",
+        "samples_epoch_01.png",
+    ] {
+        assert!(log_dir.join(f).exists(), "{f} missing; stderr: {err}");
+    }
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(log_dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    // Linear annealing: beta = 0.8 * epoch / 2.
+    assert_eq!(lines[0]["beta"].as_f64().unwrap(), 0.0);
+    assert!((lines[1]["beta"].as_f64().unwrap() - 0.4).abs() < 1e-6);
+    for key in [
+        "train_recon",
+        "train_kl",
+        "train_total",
+        "test_recon",
+        "test_kl",
+        "test_total",
+        "seconds",
+    ] {
+        assert!(lines[1][key].as_f64().unwrap().is_finite(), "{key}");
+    }
+    let img = image::open(log_dir.join("samples_epoch_01.png")).unwrap();
+    assert_eq!((img.width(), img.height()), (10 * 34 + 2, 10 * 34 + 2));
+    let model = log_dir.join("model.safetensors");
+    let out = Command::new(env!("CARGO_BIN_EXE_vaelab"))
+        .args([
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("vae latent 16") && stdout.contains("recon"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_flags_and_bad_data_are_clear_errors() {
+    let (ok, err) = vaelab(&["train", "--log_dir", "/nonexistent/x", "--latent_size", "0"]);
+    assert!(!ok && err.contains("--latent_size"), "{err}");
+    let (ok, err) = vaelab(&["train", "--log_dir", "/tmp/x", "--data", "/no/such/folder"]);
+    assert!(
+        !ok && err.contains("not found") && err.contains("/no/such/folder"),
+        "{err}"
+    );
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("data_batch_1.bin"), vec![0u8; 3073 * 2 + 5]).unwrap();
+    std::fs::write(bad.path().join("test_batch.bin"), vec![0u8; 3073]).unwrap();
+    let (ok, err) = vaelab(&[
+        "train",
+        "--log_dir",
+        "/tmp/x",
+        "--data",
+        bad.path().to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && err.contains("data_batch_1.bin") && err.contains("3073"),
+        "{err}"
+    );
+    let (ok, err) = vaelab(&["train", "--log_dir", "/tmp/x", "--loss_mode", "gan"]);
+    assert!(!ok && err.contains("gan"), "{err}");
+}
