@@ -236,7 +236,7 @@ pub fn load_into<M: Module>(model: M, bytes: &[u8]) -> Result<M, CheckpointError
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::{AutoEncoderConfig, VaeConfig};

@@ -61,7 +61,7 @@ pub fn samples_rgba(samples: &[f32], cols: usize) -> (usize, usize, Vec<u8>) {
     tile_rgba(&tiles, cols, 2)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -54,7 +54,7 @@ pub fn kl_loss(mu: Tensor<2>, log_std: Tensor<2>) -> Tensor<1> {
         .div_scalar(n)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use burn::tensor::{Device, TensorData};

@@ -178,7 +178,7 @@ impl Vae {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use burn::tensor::Distribution;

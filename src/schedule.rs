@@ -52,7 +52,7 @@ impl std::str::FromStr for BetaSchedule {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -659,7 +659,7 @@ pub async fn read_f32(t: Tensor<1>) -> Result<Vec<f32>, TrainError> {
         .map_err(|e| TrainError::Device(format!("{e:?}")))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

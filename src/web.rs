@@ -68,8 +68,68 @@ async fn device(backend: &str) -> Result<Device, JsValue> {
 
 struct State {
     trainer: Trainer,
-    data: Cifar10,
+    data: Rc<RefCell<Cifar10>>,
 }
+
+/// CIFAR-10 held once in wasm memory and shared by every trainer of the page
+/// (150 MB of bytes; a copy per run would soon exhaust a tab's memory).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct WebDataset {
+    data: Rc<RefCell<Cifar10>>,
+}
+
+#[wasm_bindgen]
+impl WebDataset {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WebDataset {
+        WebDataset::default()
+    }
+
+    /// Append one training batch file's bytes (`data_batch_N.bin`); returns the training-set size.
+    pub fn add_train_records(&self, name: &str, bytes: &[u8]) -> Result<u32, JsValue> {
+        let images = CifarImages::parse(name, bytes).map_err(err)?;
+        let mut d = self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))?;
+        d.train.extend(images);
+        Ok(d.train.len() as u32)
+    }
+
+    /// Set the test set from `test_batch.bin`'s bytes; returns its size.
+    pub fn set_test_records(&self, name: &str, bytes: &[u8]) -> Result<u32, JsValue> {
+        let images = CifarImages::parse(name, bytes).map_err(err)?;
+        let mut d = self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))?;
+        d.test = images;
+        Ok(d.test.len() as u32)
+    }
+
+    /// Replace both splits with the official `cifar-10-binary.tar.gz`'s contents.
+    pub fn load_tar_gz(&self, name: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        let data = Cifar10::from_tar_gz(name, bytes).map_err(err)?;
+        *self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))? = data;
+        Ok(())
+    }
+
+    pub fn clear(&self) -> Result<(), JsValue> {
+        *self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))? = Cifar10::default();
+        Ok(())
+    }
+
+    pub fn train_size(&self) -> u32 {
+        self.data
+            .try_borrow()
+            .map(|d| d.train.len() as u32)
+            .unwrap_or(0)
+    }
+
+    pub fn test_size(&self) -> u32 {
+        self.data
+            .try_borrow()
+            .map(|d| d.test.len() as u32)
+            .unwrap_or(0)
+    }
+}
+
+const BUSY_DATA: &str = "busy: a trainer is using the data; add files between training calls";
 
 #[wasm_bindgen]
 pub struct WebTrainer {
@@ -103,19 +163,14 @@ impl WebTrainer {
     /// `config`: `{lossMode, latentSize, targetBeta, betaMode, numEpochs, batchSize, lr, seed}`
     /// (missing fields take the exercise's defaults); `backend`: "webgpu" (default) or "cpu".
     pub async fn create(config: JsValue, backend: Option<String>) -> Result<WebTrainer, JsValue> {
-        let config: TrainConfig = if config.is_undefined() || config.is_null() {
-            TrainConfig::default()
-        } else {
-            serde_wasm_bindgen::from_value(config).map_err(|e| err(format!("config: {e}")))?
-        };
-        config.validate().map_err(err)?;
+        let config = parse_config(config)?;
         let backend = backend.unwrap_or_else(|| "webgpu".into());
         let device = device(&backend).await?;
         let trainer = Trainer::new(config, &device).map_err(err)?;
         Ok(WebTrainer {
             state: Rc::new(RefCell::new(State {
                 trainer,
-                data: Cifar10::default(),
+                data: Rc::default(),
             })),
             backend,
         })
@@ -147,42 +202,10 @@ impl WebTrainer {
             .num_params() as u32)
     }
 
-    /// Append one training batch file's bytes (`data_batch_N.bin`); returns the training-set size.
-    pub fn add_train_records(&self, name: &str, bytes: &[u8]) -> Result<u32, JsValue> {
-        let images = CifarImages::parse(name, bytes).map_err(err)?;
-        let mut s = lock!(self.state);
-        s.data.train.extend(images);
-        Ok(s.data.train.len() as u32)
-    }
-
-    /// Set the test set from `test_batch.bin`'s bytes; returns its size.
-    pub fn set_test_records(&self, name: &str, bytes: &[u8]) -> Result<u32, JsValue> {
-        let images = CifarImages::parse(name, bytes).map_err(err)?;
-        let mut s = lock!(self.state);
-        s.data.test = images;
-        Ok(s.data.test.len() as u32)
-    }
-
-    /// Load both splits from the official `cifar-10-binary.tar.gz`.
-    pub fn load_tar_gz(&self, name: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
-        let data = Cifar10::from_tar_gz(name, bytes).map_err(err)?;
-        let mut s = lock!(self.state);
-        s.data = data;
-        to_js(&(s.data.train.len(), s.data.test.len()))
-    }
-
-    pub fn train_size(&self) -> u32 {
-        self.state
-            .try_borrow()
-            .map(|s| s.data.train.len() as u32)
-            .unwrap_or(0)
-    }
-
-    pub fn test_size(&self) -> u32 {
-        self.state
-            .try_borrow()
-            .map(|s| s.data.test.len() as u32)
-            .unwrap_or(0)
+    /// Train and evaluate on `data` from now on (shared, not copied).
+    pub fn set_data(&self, data: &WebDataset) -> Result<(), JsValue> {
+        lock!(self.state).data = data.data.clone();
+        Ok(())
     }
 
     /// Queue up to `n` steps (stopping early at the end of an epoch), then read
@@ -192,6 +215,7 @@ impl WebTrainer {
         let state = self.state.clone();
         let mut s = lock!(state);
         let State { trainer, data } = &mut *s;
+        let data = data.try_borrow().map_err(|_| err(BUSY_DATA))?;
         if trainer.is_finished() {
             return Err(err(
                 "the run is finished; raise numEpochs with setNumEpochs or reset",
@@ -231,7 +255,8 @@ impl WebTrainer {
     pub async fn evaluate(&self) -> Result<JsValue, JsValue> {
         let state = self.state.clone();
         let s = lock!(state);
-        let m = s.trainer.evaluate(&s.data.test).await.map_err(err)?;
+        let data = s.data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        let m = s.trainer.evaluate(&data.test).await.map_err(err)?;
         to_js(&m)
     }
 
@@ -282,13 +307,14 @@ impl WebTrainer {
     ) -> Result<JsValue, JsValue> {
         let state = self.state.clone();
         let s = lock!(state);
+        let data = s.data.try_borrow().map_err(|_| err(BUSY_DATA))?;
         let given;
         let images = match records {
             Some(bytes) => {
                 given = CifarImages::parse("records", &bytes).map_err(err)?;
                 &given
             }
-            None => &s.data.test,
+            None => &data.test,
         };
         if images.is_empty() {
             return Err(err("no test images loaded"));
@@ -343,8 +369,20 @@ pub fn model_architecture(bytes: &[u8]) -> Result<JsValue, JsValue> {
 /// Check a configuration without starting a device; throws naming the bad field.
 #[wasm_bindgen]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
+    to_js(&parse_config(config)?)
+}
+
+/// Through JSON text rather than serde-wasm-bindgen, which ignores unknown
+/// fields: a misspelt `latentSise` must be an error, not a silent default.
+fn parse_config(config: JsValue) -> Result<TrainConfig, JsValue> {
+    if config.is_undefined() || config.is_null() {
+        return Ok(TrainConfig::default());
+    }
+    let text: String = js_sys::JSON::stringify(&config)
+        .map_err(|_| err("config: not a plain object"))?
+        .into();
     let config: TrainConfig =
-        serde_wasm_bindgen::from_value(config).map_err(|e| err(format!("config: {e}")))?;
+        serde_json::from_str(&text).map_err(|e| err(format!("config: {e}")))?;
     config.validate().map_err(err)?;
-    to_js(&config)
+    Ok(config)
 }

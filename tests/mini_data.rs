@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Tests on real CIFAR-10 images: the mini slice under `$VAELAB_DATA`.
 //! Without it they say loudly that they were skipped.
 
