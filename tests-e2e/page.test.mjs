@@ -1,0 +1,195 @@
+// End-to-end tests of the page in Debian's headless Chromium on its WebGPU
+// adapter (SwiftShader: real WebGPU, emulated on the CPU, hence tiny runs).
+// Serves the repository on a loopback port; data comes from $VAELAB_DATA's mini slice.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = path.resolve(ROOT, process.env.VAELAB_DATA || 'data');
+const MINI = path.join(DATA, 'cifar-10-batches-bin-mini');
+const OUT = path.join(ROOT, 'target', 'e2e');
+const HAVE_MINI = fs.existsSync(path.join(MINI, 'test_batch.bin'));
+const FLAGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-gpu-sandbox'];
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+let server, base, browser, noGpuBrowser;
+
+// Routes: /data-mini/ → the mini slice; /data-bad/ → a truncated training file; else the repository.
+function resolve(urlPath) {
+  if (urlPath.startsWith('/data-mini/')) return path.join(MINI, path.basename(urlPath));
+  if (urlPath.startsWith('/data-bad/')) return path.join(OUT, 'bad', path.basename(urlPath));
+  return path.join(ROOT, path.normalize(urlPath));
+}
+
+before(async () => {
+  fs.mkdirSync(path.join(OUT, 'bad'), { recursive: true });
+  if (HAVE_MINI) {
+    const train = fs.readFileSync(path.join(MINI, 'data_batch_1.bin'));
+    fs.writeFileSync(path.join(OUT, 'bad', 'data_batch_1.bin'), train.subarray(0, 3073 * 10 + 100));
+    fs.copyFileSync(path.join(MINI, 'test_batch.bin'), path.join(OUT, 'bad', 'test_batch.bin'));
+  }
+  server = http.createServer((req, res) => {
+    const p = resolve(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    fs.readFile(p, (err, body) => {
+      if (err) { res.writeHead(404); res.end('not found'); return; }
+      res.writeHead(200, { 'content-type': TYPES[path.extname(p)] || 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, '--enable-unsafe-webgpu'] });
+  noGpuBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, '--disable-webgpu'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await noGpuBrowser?.close();
+  server?.close();
+});
+
+async function open(b, query) {
+  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(`${base}/www/index.html${query}`);
+  page.logs = logs;
+  return page;
+}
+
+const status = (page) => page.evaluate(() => window.vaelab.status());
+
+async function waitFor(page, what, pred, timeout = 600_000) {
+  const start = Date.now();
+  for (;;) {
+    const s = await status(page);
+    if (pred(s)) return s;
+    if (s.state === 'error' && !what.includes('error')) throw new Error(`page error while waiting for ${what}: ${s.error}\n${page.logs.join('\n')}`);
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify({ ...s, metrics: s.metrics.length })}\n${page.logs.join('\n')}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Distinct colours on a canvas: a blank or flat canvas has very few. */
+function colours(page, testid) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`[data-testid=${id}]`);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  }, testid);
+}
+
+const TINY = '?data=/data-mini/&images=64&tests=64&batchSize=16&latentSize=16&numEpochs=3';
+
+test('a run from a URL trains on WebGPU, the loss falls and the grids are drawn', { skip: !HAVE_MINI && 'SKIPPED: no CIFAR-10 mini slice under $VAELAB_DATA' }, async () => {
+  const page = await open(browser, `${TINY}&autostart=1`);
+  const first = await waitFor(page, 'training', (s) => s.metrics.length > 0);
+  assert.match(first.adapter, /\S/);
+  assert.notEqual(first.adapter, 'no WebGPU');
+  assert.equal(first.config.latentSize, 16);
+  assert.equal(first.config.lossMode, 'ae');
+  const done = await waitFor(page, 'the end of the run', (s) => s.state === 'done');
+  await page.screenshot({ path: path.join(OUT, 'run-done.png') });
+  assert.equal(done.testMetrics.length, 3);
+  assert.equal(done.metrics.length, 12);
+  // The AE's test loss is deterministic: it must fall from epoch to epoch.
+  const [t0, , t2] = done.testMetrics.map((m) => m.recon);
+  assert.ok(t2 < t0, `test recon ${t0} -> ${t2} did not fall`);
+  for (const id of ['recon-grid', 'loss-chart']) {
+    assert.ok(await colours(page, id) > 50, `${id} looks blank`);
+  }
+  assert.match(await page.locator('[data-testid=epoch-text]').textContent(), /3 \/ 3/);
+  // The URL keeps the settings, so the link reproduces the setup.
+  assert.match(page.url(), /latentSize=16/);
+  assert.match(page.url(), /batchSize=16/);
+  await page.close();
+});
+
+test('pause stops the steps, resume continues, and a preset starts a new run', { skip: !HAVE_MINI && 'SKIPPED: no CIFAR-10 mini slice' }, async () => {
+  const page = await open(browser, `${TINY}&numEpochs=50`);
+  await waitFor(page, 'data', (s) => s.trainImages === 64 && s.testImages === 64);
+  assert.equal((await status(page)).state, 'idle');
+  await page.click('[data-testid=train]');
+  await waitFor(page, 'first steps', (s) => s.metrics.length >= 2);
+  await page.click('[data-testid=pause]');
+  const paused = await waitFor(page, 'pause', (s) => s.state === 'paused');
+  await page.waitForTimeout(1500);
+  assert.equal((await status(page)).metrics.length, paused.metrics.length, 'steps continued while paused');
+  await page.click('[data-testid=resume]');
+  await waitFor(page, 'more steps', (s) => s.state === 'training' && s.metrics.length > paused.metrics.length);
+  // Changing beta mid-run applies without a new run.
+  await page.click('[data-testid=mode-vae]'); // architecture change: a new run
+  const vae = await waitFor(page, 'the VAE run', (s) => s.runs === 2 && s.config.lossMode === 'vae' && s.metrics.length >= 1);
+  assert.equal(vae.config.latentSize, 16);
+  await page.locator('[data-testid=beta]').fill('0.5');
+  await waitFor(page, 'beta 0.5 in the steps', (s) => s.metrics.length && s.metrics[s.metrics.length - 1].beta === 0.5);
+  assert.equal((await status(page)).runs, 2, 'a beta change must not start a new run');
+  await waitFor(page, 'samples', () => true);
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=sample-grid]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add(d[i] * 65536 + d[i + 1] * 256 + d[i + 2]);
+    return seen.size > 50;
+  }, null, { timeout: 300_000 });
+  await page.click('[data-testid=preset-ae128]');
+  const ae = await waitFor(page, 'the preset run', (s) => s.runs === 3 && s.config.lossMode === 'ae' && s.config.latentSize === 128 && s.metrics.length >= 1);
+  assert.equal(ae.config.batchSize, 16, 'a preset keeps the training settings');
+  await page.click('[data-testid=pause]');
+  await waitFor(page, 'pause', (s) => s.state === 'paused');
+  await page.click('[data-testid=compare-1]');
+  await page.click('[data-testid=compare-3]');
+  assert.ok(await page.locator('[data-testid=compare]').isVisible());
+  await page.screenshot({ path: path.join(OUT, 'compare.png'), fullPage: true });
+  await page.close();
+});
+
+test('a malformed data file gets a message naming it, and the page keeps working', { skip: !HAVE_MINI && 'SKIPPED: no CIFAR-10 mini slice' }, async () => {
+  const page = await open(browser, '?data=/data-bad/');
+  const s = await waitFor(page, 'the data error', (x) => x.dataErrors.length > 0);
+  assert.match(s.dataErrors[0], /data_batch_1\.bin/);
+  assert.match(s.dataErrors[0], /3073/);
+  assert.equal(s.testImages, 500, 'the good file is still loaded');
+  // A dropped/chosen bad file is refused too, by name.
+  await page.setInputFiles('[data-testid=file-input]', { name: 'data_batch_2.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3073 * 2, 11) });
+  const s2 = await waitFor(page, 'the second data error', (x) => x.dataErrors.length > 1);
+  assert.match(s2.dataErrors[1], /data_batch_2\.bin.*label 11/);
+  assert.match(await page.locator('[data-testid=data-text]').textContent(), /data_batch_2\.bin/);
+  // Training without training images is refused with a message instead of a hang.
+  await page.click('[data-testid=train]');
+  assert.match(await page.locator('[data-testid=banner]').textContent(), /data_batch_1\.bin/);
+  await page.screenshot({ path: path.join(OUT, 'bad-data.png') });
+  await page.close();
+});
+
+test('missing data is said plainly', async () => {
+  const page = await open(browser, '?data=/nowhere/');
+  await waitFor(page, 'idle', (s) => s.state === 'idle');
+  const text = await page.locator('[data-testid=data-text]').textContent();
+  assert.match(text, /not found/);
+  assert.match(text, /cifar-10-binary\.tar\.gz/);
+  await page.close();
+});
+
+test('without WebGPU the page says which browsers work and offers the CPU', { skip: !HAVE_MINI && 'SKIPPED: no CIFAR-10 mini slice' }, async () => {
+  const page = await open(noGpuBrowser, `${TINY}&images=8&batchSize=4&numEpochs=1&autostart=1`);
+  const s = await waitFor(page, 'the no-WebGPU error', (x) => x.state === 'error');
+  assert.equal(s.adapter, 'no WebGPU');
+  const banner = await page.locator('[data-testid=banner]').textContent();
+  assert.match(banner, /WebGPU/);
+  assert.match(banner, /Chrome/);
+  await page.screenshot({ path: path.join(OUT, 'no-webgpu.png') });
+  await page.click('[data-testid=use-cpu]');
+  const cpu = await waitFor(page, 'CPU training', (x) => x.backend === 'cpu' && x.metrics.length >= 1);
+  assert.ok(Number.isFinite(cpu.metrics[0].recon));
+  await page.close();
+});

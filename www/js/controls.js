@@ -1,0 +1,60 @@
+// The settings form: shows a config, reports edits as a new config.
+import { PRESETS, latentFromSlider, sliderFromLatent } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+
+export function bindControls({ onChange, onPreset }) {
+  const presets = $('presets');
+  for (const p of PRESETS) {
+    const b = document.createElement('button');
+    b.textContent = p.label;
+    b.dataset.preset = p.id;
+    b.dataset.testid = `preset-${p.id}`;
+    b.setAttribute('data-testid', `preset-${p.id}`);
+    b.addEventListener('click', () => onPreset(p));
+    presets.appendChild(b);
+  }
+  const read = () => ({
+    lossMode: document.querySelector('input[name=lossMode]:checked')?.value || 'ae',
+    latentSize: latentFromSlider(Number($('latent').value)),
+    targetBeta: Number($('beta').value),
+    betaMode: $('schedule').value,
+    numEpochs: Number($('epochs').value),
+    batchSize: Number($('batch').value),
+    lr: Number($('lr').value),
+    seed: Number($('seed').value),
+  });
+  for (const el of document.querySelectorAll('#controls input, #controls select')) {
+    if (el.type === 'file') continue;
+    el.addEventListener(el.type === 'range' ? 'input' : 'change', () => onChange(read(), el));
+  }
+}
+
+export function showConfig(config) {
+  document.querySelector(`input[name=lossMode][value=${config.lossMode}]`).checked = true;
+  $('latent').value = sliderFromLatent(config.latentSize);
+  $('latent-out').textContent = config.latentSize;
+  $('beta').value = config.targetBeta;
+  $('beta-out').textContent = Number(config.targetBeta).toFixed(2);
+  $('schedule').value = config.betaMode;
+  $('epochs').value = config.numEpochs;
+  $('batch').value = config.batchSize;
+  $('lr').value = config.lr;
+  $('seed').value = config.seed;
+  const vae = config.lossMode === 'vae';
+  $('beta').disabled = !vae;
+  $('schedule').disabled = !vae;
+  for (const b of document.querySelectorAll('#presets button')) {
+    const p = PRESETS.find((x) => x.id === b.dataset.preset);
+    const match = Object.entries(p.config).every(([k, v]) => config[k] === v)
+      && (p.config.lossMode === 'vae' || true);
+    b.classList.toggle('active', match);
+  }
+}
+
+export function setButtons(state) {
+  const running = state === 'training' || state === 'loading';
+  $('train').disabled = running;
+  $('pause').disabled = state !== 'training';
+  $('resume').disabled = state !== 'paused';
+}

@@ -1,0 +1,410 @@
+// VAE Lab's page: wires the settings, the data, the engine and the views,
+// keeps the URL in step with the settings, and exposes window.vaelab for tests.
+import { DEFAULTS, fromQuery, toQuery, describe, sameArchitecture } from './state.js';
+import { fetchAll, readChosen, TRAIN_FILES, TEST_FILE, RECORD, mb } from './data.js';
+import { Engine, loadWasm } from './engine.js';
+import { drawChart, smooth } from './chart.js';
+import { drawImage, clear, downloadCanvas, download } from './grids.js';
+import { bindControls, showConfig, setButtons } from './controls.js';
+import { showProgress } from './progress.js';
+import { renderRuns, renderCompare, csv } from './runs.js';
+
+const $ = (id) => document.getElementById(id);
+const parsed = fromQuery(location.search);
+const page = parsed.page;
+let config = parsed.config;
+let adapterName = 'checking…';
+let engine = null;
+let wasm = null;
+let backend = page.backend === 'cpu' ? 'cpu' : 'webgpu';
+let pageState = 'loading'; // before a run exists: loading | idle | error
+let pageError = null;
+const runs = [];
+const selected = new Set();
+const sources = []; // every data file the page holds, to refill a restarted engine
+let pending = []; // files not yet handed to the engine's dataset
+const dataErrors = [];
+const limit = (v) => (v && Number(v) >= 1 ? Math.floor(Number(v)) : Infinity);
+const imageLimit = limit(page.images);
+const testLimit = limit(page.tests);
+let trainFed = 0;
+
+// ---------- banner ----------
+function banner(html, { info = false, actions = [] } = {}) {
+  const b = $('banner');
+  b.hidden = false;
+  b.className = info ? 'banner info' : 'banner';
+  b.innerHTML = html;
+  for (const [label, fn, testid] of actions) {
+    const btn = document.createElement('button');
+    btn.textContent = label;
+    if (testid) btn.setAttribute('data-testid', testid);
+    btn.addEventListener('click', fn);
+    b.appendChild(btn);
+  }
+}
+function hideBanner() { $('banner').hidden = true; }
+
+// ---------- status contract (used by the end-to-end tests) ----------
+function currentRun() { return engine && engine.run; }
+function state() {
+  const run = currentRun();
+  if (run) return run.state === 'loading' ? 'loading' : run.state;
+  return pageState;
+}
+window.vaelab = {
+  status() {
+    const run = currentRun();
+    return {
+      state: state(),
+      error: run?.error || pageError,
+      epoch: run ? run.epoch : 0,
+      step: run && run.steps.length ? run.steps[run.steps.length - 1].step : 0,
+      imagesPerSec: run ? run.imagesPerSec : 0,
+      adapter: adapterName,
+      backend,
+      config: run ? { ...run.config } : { ...config },
+      metrics: run ? run.steps.map(({ step, epoch, beta, recon, kl, total }) => ({ step, epoch, beta, recon, kl, total })) : [],
+      testMetrics: run ? run.tests.map(({ epoch, recon, kl, total }) => ({ epoch, recon, kl, total })) : [],
+      dataErrors: [...dataErrors],
+      trainImages: engine ? engine.dataset.train_size() : 0,
+      testImages: engine ? engine.dataset.test_size() : 0,
+      runs: runs.length,
+    };
+  },
+};
+
+// ---------- rendering ----------
+let frame = 0;
+function update() {
+  if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); });
+}
+
+const COL = { recon: '#0b4fd6', kl: '#d9480f', beta: '#2b8a3e' };
+function render() {
+  const run = currentRun();
+  const s = state();
+  setButtons(s);
+  showProgress(run, s, engine ? engine.dataset.train_size() : 0);
+  const series = [];
+  if (run) {
+    const steps = run.steps;
+    series.push({ label: 'train recon', color: COL.recon, points: smooth(steps.map((p) => [p.x, p.recon])) });
+    series.push({ label: 'test recon', color: '#062a74', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
+    if (run.config.lossMode === 'vae') {
+      series.push({ label: 'train KL', color: COL.kl, points: smooth(steps.map((p) => [p.x, p.kl])) });
+      series.push({ label: 'test KL', color: '#7a2300', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
+      series.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x, p.beta]) });
+    }
+  }
+  drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax: run ? run.config.numEpochs : config.numEpochs });
+  $('chart-note').textContent = run ? `${describe(run.config)} · ${run.numParams.toLocaleString()} parameters · sums over pixels, averaged over the batch` : '';
+  if (run && run.recon) drawImage($('recon-grid'), run.recon); else clear($('recon-grid'), run ? 'Reconstructions appear after the first steps' : '');
+  const vae = (run ? run.config : config).lossMode === 'vae';
+  $('sample-note').hidden = vae;
+  if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), vae ? '' : 'AE: no samples');
+  renderRuns(runs, run, selected, (id, on) => { if (on) selected.add(id); else selected.delete(id); update(); });
+  renderCompare(runs, selected);
+  if (run && run.state === 'error' && !$('banner').dataset.shown) showRunError(run);
+}
+
+function showRunError(run) {
+  $('banner').dataset.shown = '1';
+  if (engine.dead) {
+    const snap = run.snapshot ? `from the end of epoch ${run.tests.length}` : 'from the start';
+    banner(`<b>Training stopped.</b> ${escapeHtml(run.error)} Curves and grids are kept.`, {
+      actions: [[`Restart the engine and resume ${snap}`, restartEngine, 'restart-engine']],
+    });
+  } else {
+    banner(`<b>Training stopped:</b> ${escapeHtml(run.error)}`, { actions: [['Dismiss', hideBanner]] });
+  }
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+// ---------- settings ----------
+function syncUrl() {
+  history.replaceState(null, '', toQuery(config, page) || location.pathname);
+  $('share').href = location.href;
+}
+
+function noteFor(next) {
+  const run = currentRun();
+  if (!run || run.state === 'done') return '';
+  const later = ['batchSize', 'lr', 'seed'].filter((k) => next[k] !== run.config[k]);
+  return later.length ? `${later.join(', ')} apply to the next run (press Train).` : '';
+}
+
+async function applyConfig(next, { fromPreset = false } = {}) {
+  const prev = config;
+  config = { ...next };
+  showConfig(config);
+  syncUrl();
+  const run = currentRun();
+  $('config-note').textContent = noteFor(config);
+  if (fromPreset) return startRun();
+  if (!run || run.state === 'done' || run.state === 'error') return;
+  try {
+    if (!sameArchitecture(prev, config)) return startRun();
+    if (prev.targetBeta !== config.targetBeta || prev.betaMode !== config.betaMode) engine.setBeta(config.targetBeta, config.betaMode);
+    if (prev.numEpochs !== config.numEpochs) engine.setEpochs(config.numEpochs);
+  } catch (e) {
+    banner(`<b>Setting refused:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
+  }
+  update();
+}
+
+async function startRun() {
+  if (!engine) return;
+  if (engine.dataset.train_size() === 0 || engine.dataset.test_size() === 0) {
+    banner('Training needs CIFAR-10: at least <code>data_batch_1.bin</code> and <code>test_batch.bin</code>. Load them in the Data panel below.', { info: true, actions: [['Dismiss', hideBanner]] });
+    return;
+  }
+  hideBanner();
+  delete $('banner').dataset.shown;
+  const p = engine.start(config);
+  runs.push(engine.run);
+  update();
+  await p;
+  update();
+}
+
+// ---------- data ----------
+function feedPending() {
+  if (!engine) return;
+  while (pending.length) {
+    const f = pending[0];
+    try {
+      if (f.kind === 'tar') engine.dataset.load_tar_gz(f.name, f.bytes);
+      else if (f.name === TEST_FILE) engine.dataset.set_test_records(f.name, f.bytes);
+      else engine.dataset.add_train_records(f.name, f.bytes);
+    } catch (e) {
+      const msg = e.message || String(e);
+      if (msg.startsWith('busy')) return; // retried before the next training call
+      dataErrors.push(msg);
+      const i = sources.indexOf(f);
+      if (i >= 0) sources.splice(i, 1);
+    }
+    pending.shift();
+  }
+  showData();
+}
+
+function addSource(src) {
+  if (src.kind === 'bin' && src.name === TEST_FILE && testLimit < Infinity && src.bytes.length % RECORD === 0) {
+    src = { ...src, bytes: src.bytes.subarray(0, Math.min(src.bytes.length, testLimit * RECORD)) };
+  } else if (src.kind === 'bin') {
+    if (trainFed >= imageLimit) return;
+    const n = Math.floor(src.bytes.length / RECORD);
+    if (trainFed + n > imageLimit && src.bytes.length % RECORD === 0) {
+      src = { ...src, bytes: src.bytes.subarray(0, (imageLimit - trainFed) * RECORD) };
+    }
+    trainFed += Math.floor(src.bytes.length / RECORD);
+  }
+  sources.push(src);
+  pending.push(src);
+  feedPending();
+}
+
+function showData(extra = '') {
+  const train = engine ? engine.dataset.train_size() : 0;
+  const test = engine ? engine.dataset.test_size() : 0;
+  $('data-status').textContent = `Data: ${train.toLocaleString()} train · ${test.toLocaleString()} test`;
+  const errors = dataErrors.map((e) => `<div class="error" data-testid="data-error">${escapeHtml(e)}</div>`).join('');
+  $('data-text').innerHTML = `${train.toLocaleString()} training and ${test.toLocaleString()} test images loaded${imageLimit < Infinity || testLimit < Infinity ? ' (limited by the URL)' : ''}. ${extra}${errors}`;
+  update();
+}
+
+async function loadFromServer() {
+  const base = page.data || 'data/';
+  pageState = 'loading';
+  let fetched = 0;
+  const missing = await fetchAll(base, {
+    onFile: async (name, bytes) => { fetched += bytes.length; addSource({ kind: 'bin', name, bytes }); },
+    onProgress: ({ file, index, count, loaded, total }) => {
+      $('data-bar').value = (index + Math.min(1, loaded / total)) / count;
+      $('data-text').textContent = `Downloading ${file} (${index + 1} of ${count}): ${mb(loaded)} of ${mb(total)}`;
+    },
+  });
+  $('data-bar').value = 1;
+  pageState = 'idle';
+  const essential = [TRAIN_FILES[0], TEST_FILE].filter((f) => missing.includes(f));
+  if (essential.length) {
+    showData(`<b>CIFAR-10 was not found at <code>${escapeHtml(new URL(base, location.href).href)}</code></b> (missing ${essential.join(', ')}). Choose or drop the official <code>cifar-10-binary.tar.gz</code> or its <code>.bin</code> files below.`);
+  } else {
+    const extra = missing.length ? `Not found on the server: ${missing.join(', ')}; training uses the files that are there.` : `Fetched ${mb(fetched)}.`;
+    showData(extra);
+  }
+}
+
+async function loadChosen(fileList) {
+  const { bins, archives, ignored } = await readChosen(fileList);
+  for (const a of archives) addSource({ kind: 'tar', name: a.name, bytes: a.bytes });
+  for (const b of bins) addSource({ kind: 'bin', name: b.name, bytes: b.bytes });
+  if (ignored.length) dataErrors.push(`Ignored ${ignored.join(', ')}: expected data_batch_1.bin … data_batch_5.bin, test_batch.bin or cifar-10-binary.tar.gz`);
+  showData();
+}
+
+function bindData() {
+  $('files').addEventListener('change', (e) => loadChosen(e.target.files));
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); loadChosen(e.dataTransfer.files); });
+  drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') $('files').click(); });
+}
+
+// ---------- models and downloads ----------
+function bindDownloads() {
+  for (const b of document.querySelectorAll('[data-download]')) {
+    b.addEventListener('click', () => downloadCanvas($(b.dataset.download), `${b.dataset.download}-run${currentRun()?.id || 0}.png`));
+  }
+  $('download-csv').addEventListener('click', () => {
+    const chosen = runs.filter((r) => selected.has(r.id));
+    const list = chosen.length ? chosen : [currentRun()].filter(Boolean);
+    const text = list.map(csv).map((c, i) => (i ? c.split('\n').slice(1).join('\n') : c)).join('');
+    download(new Blob([text], { type: 'text/csv' }), 'vaelab-metrics.csv');
+  });
+  $('download-model').addEventListener('click', async () => {
+    const run = currentRun();
+    if (!run) return;
+    try {
+      const running = run.state === 'training';
+      if (running) await engine.pause();
+      const bytes = engine.trainer ? await engine.trainer.save() : run.snapshot;
+      if (running) engine.resume();
+      download(new Blob([bytes]), `vaelab-${run.config.lossMode}${run.config.latentSize}-epoch${run.epoch}.safetensors`);
+    } catch (e) {
+      banner(`<b>Could not save the model:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
+    }
+  });
+  $('load-model').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    if (!file || !engine) return;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const arch = wasm.model_architecture(bytes);
+      config = { ...config, ...arch };
+      showConfig(config);
+      syncUrl();
+      await engine.pause();
+      await engine.start(config);
+      await engine.pause();
+      engine.trainer.load(bytes);
+      const run = engine.run;
+      run.state = 'paused';
+      runs.push(run);
+      await engine.refreshGrids(run);
+      banner(`Loaded ${escapeHtml(file.name)}: ${describe(config)}. Press Resume to keep training it.`, { info: true, actions: [['Dismiss', hideBanner]] });
+    } catch (err) {
+      banner(`<b>${escapeHtml(file.name)} is not a model this page can load:</b> ${escapeHtml(err.message || err)}`, { actions: [['Dismiss', hideBanner]] });
+    }
+    update();
+  });
+}
+
+// ---------- engine ----------
+async function makeEngine() {
+  wasm = await loadWasm();
+  engine = new Engine({ wasm, backend, onUpdate: update, beforeCall: feedPending });
+  pending = [...sources];
+  feedPending();
+}
+
+async function restartEngine() {
+  const run = currentRun();
+  hideBanner();
+  try {
+    await makeEngine();
+    if (run) await engine.adopt(run);
+  } catch (e) {
+    pageError = e.message || String(e);
+    banner(`<b>The engine could not restart:</b> ${escapeHtml(pageError)}. Reload the page.`);
+  }
+  update();
+}
+
+async function detectWebGpu() {
+  if (backend === 'cpu') { adapterName = 'CPU (Burn flex, in wasm)'; return true; }
+  if (!navigator.gpu) return false;
+  try {
+    const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return false;
+    const i = adapter.info || {};
+    adapterName = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function noWebGpu() {
+  adapterName = 'no WebGPU';
+  banner(`<b>This browser offers no WebGPU</b>, so VAE Lab cannot train on your GPU here.
+    WebGPU works in Chrome and Edge 113+ (Windows, macOS, ChromeOS, Android), Safari 26+, and Firefox 141+ on Windows.
+    On Linux, Chrome needs <code>chrome://flags/#enable-unsafe-webgpu</code> (and Vulkan) turned on; check <code>chrome://gpu</code>.
+    You can still train on the CPU inside this page: the same model code, but tens of times slower (fine for a few hundred images, not for 20 epochs).`, {
+    actions: [['Train on the CPU instead (slow)', async () => {
+      backend = 'cpu';
+      page.backend = 'cpu';
+      syncUrl();
+      adapterName = 'CPU (Burn flex, in wasm)';
+      hideBanner();
+      await boot();
+    }, 'use-cpu']],
+  });
+  pageState = 'error';
+  pageError = 'WebGPU is not available';
+  update();
+}
+
+async function boot() {
+  $('adapter').textContent = `GPU: ${adapterName}`;
+  try {
+    await makeEngine();
+  } catch (e) {
+    pageState = 'error';
+    pageError = `Could not load the wasm engine (${e.message || e}). Was pkg/ built? Run scripts/serve.sh.`;
+    banner(`<b>${escapeHtml(pageError)}</b>`);
+    return;
+  }
+  pageError = null;
+  if (!sources.length) await loadFromServer();
+  else pageState = 'idle';
+  update();
+  if (page.autostart === '1' && engine.dataset.train_size() > 0 && engine.dataset.test_size() > 0) {
+    startRun();
+  }
+}
+
+async function main() {
+  bindControls({ onChange: (next) => applyConfig(next), onPreset: (p) => applyConfig({ ...config, ...DEFAULTS_FOR_PRESET(), ...p.config }, { fromPreset: true }) });
+  bindData();
+  bindDownloads();
+  $('train').addEventListener('click', () => startRun());
+  $('pause').addEventListener('click', () => engine && engine.pause());
+  $('resume').addEventListener('click', () => engine && engine.resume());
+  $('reset').addEventListener('click', async () => { if (engine) await engine.reset(); pageState = 'idle'; hideBanner(); update(); });
+  showConfig(config);
+  syncUrl();
+  if (parsed.problems.length) {
+    banner(`Some URL settings were not understood: ${escapeHtml(parsed.problems.join('; '))}. Defaults are used for them.`, { info: true, actions: [['Dismiss', hideBanner]] });
+  }
+  update();
+  if (await detectWebGpu()) {
+    $('adapter').textContent = `GPU: ${adapterName}`;
+    await boot();
+  } else {
+    $('adapter').textContent = 'GPU: none (no WebGPU)';
+    noWebGpu();
+  }
+}
+
+/** A preset sets the model and beta; β returns to constant 1 unless the preset says otherwise. */
+function DEFAULTS_FOR_PRESET() {
+  return { targetBeta: DEFAULTS.targetBeta, betaMode: DEFAULTS.betaMode };
+}
+
+main();

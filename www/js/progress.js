@@ -1,0 +1,32 @@
+// Epoch and step bars, speed, ETA, current beta.
+const $ = (id) => document.getElementById(id);
+
+function duration(s) {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function showProgress(run, state, trainSize) {
+  $('state').textContent = state;
+  if (!run) {
+    for (const id of ['epoch-text', 'step-text', 'ips', 'eta', 'beta-now', 'test-recon']) $(id).textContent = '–';
+    $('epoch-bar').value = 0;
+    $('step-bar').value = 0;
+    return;
+  }
+  const E = run.config.numEpochs;
+  const size = run.epochSize || trainSize || 1;
+  $('epoch-text').textContent = `${Math.min(run.epoch + (run.state === 'done' ? 0 : 1), E)} / ${E}`;
+  $('epoch-bar').value = Math.min(1, run.x / E);
+  $('step-text').textContent = `${run.seenInEpoch.toLocaleString()} / ${size.toLocaleString()} images`;
+  $('step-bar').value = Math.min(1, run.seenInEpoch / size);
+  $('ips').textContent = run.imagesPerSec ? Math.round(run.imagesPerSec).toLocaleString() : '–';
+  const left = (E - run.x) * size;
+  $('eta').textContent = run.state === 'done' ? 'done' : run.imagesPerSec ? duration(left / run.imagesPerSec) : '–';
+  const last = run.steps[run.steps.length - 1];
+  $('beta-now').textContent = run.config.lossMode === 'vae' && last ? last.beta.toFixed(3) : '–';
+  const t = run.tests[run.tests.length - 1];
+  $('test-recon').textContent = t ? t.recon.toFixed(1) : '–';
+}

@@ -1,0 +1,80 @@
+// Run history: every run of the session with its settings, curves and latest
+// grids; ticking two or more overlays their curves and lays their grids side by side.
+import { drawChart, smooth } from './chart.js';
+import { describe } from './state.js';
+import { snapshot } from './grids.js';
+
+const COLORS = ['#0b4fd6', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#1098ad', '#5c940d', '#e67700'];
+
+export function renderRuns(runs, current, selected, onToggle) {
+  const body = document.querySelector('#runs tbody');
+  body.replaceChildren();
+  for (const run of [...runs].reverse()) {
+    const tr = document.createElement('tr');
+    tr.dataset.testid = `run-${run.id}`;
+    tr.setAttribute('data-testid', `run-${run.id}`);
+    if (run === current) tr.classList.add('current');
+    const t = run.tests[run.tests.length - 1];
+    const cells = [
+      null,
+      `#${run.id} ${describe(run.config)}`,
+      `${run.tests.length} / ${run.config.numEpochs}`,
+      t ? t.recon.toFixed(1) : '–',
+      t && run.config.lossMode === 'vae' ? t.kl.toFixed(1) : '–',
+      run.error ? `error` : run.state,
+    ];
+    for (const [i, text] of cells.entries()) {
+      const td = document.createElement('td');
+      if (i === 0) {
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.checked = selected.has(run.id);
+        box.setAttribute('aria-label', `compare run ${run.id}`);
+        box.setAttribute('data-testid', `compare-${run.id}`);
+        box.addEventListener('change', () => onToggle(run.id, box.checked));
+        td.appendChild(box);
+      } else td.textContent = text;
+      if (i === 5 && run.error) { td.title = run.error; td.className = 'error'; }
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+export function renderCompare(runs, selected) {
+  const chosen = runs.filter((r) => selected.has(r.id));
+  const box = document.getElementById('compare');
+  box.hidden = chosen.length < 2;
+  if (chosen.length < 2) return;
+  const series = [];
+  let xMax = 1;
+  chosen.forEach((run, i) => {
+    const color = COLORS[i % COLORS.length];
+    xMax = Math.max(xMax, run.config.numEpochs);
+    series.push({ label: `#${run.id} recon`, color, points: smooth(run.steps.map((s) => [s.x, s.recon])) });
+    if (run.config.lossMode === 'vae') series.push({ label: `#${run.id} KL`, color, dash: [6, 4], points: smooth(run.steps.map((s) => [s.x, s.kl])) });
+    series.push({ label: `#${run.id} test`, color, dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
+  });
+  drawChart(document.getElementById('compare-chart'), { series, xMax });
+  const grids = document.getElementById('compare-grids');
+  grids.replaceChildren();
+  for (const run of chosen) {
+    const fig = document.createElement('figure');
+    const cap = document.createElement('figcaption');
+    cap.textContent = `#${run.id} ${describe(run.config)}`;
+    fig.appendChild(cap);
+    if (run.recon) fig.appendChild(snapshot(run.recon));
+    if (run.samples) fig.appendChild(snapshot(run.samples));
+    grids.appendChild(fig);
+  }
+}
+
+/** Per-epoch metrics of a run as CSV. */
+export function csv(run) {
+  const rows = ['run,epoch,beta,train_recon,train_kl,train_total,test_recon,test_kl,test_total'];
+  for (const t of run.tests) {
+    const tr = t.train || {};
+    rows.push([run.id, t.epoch, t.beta, tr.recon, tr.kl, tr.total, t.recon, t.kl, t.total].join(','));
+  }
+  return rows.join('\n') + '\n';
+}

@@ -1,0 +1,95 @@
+// The one settings object, and its round trip through the URL, so that a
+// teacher's link opens the page with the same run. Field names are those of
+// the wasm TrainConfig (camelCase), so the object goes to Rust unchanged.
+
+export const DEFAULTS = Object.freeze({
+  lossMode: 'ae',
+  latentSize: 128,
+  targetBeta: 1,
+  betaMode: 'constant',
+  numEpochs: 20,
+  batchSize: 256,
+  lr: 0.001,
+  seed: 0,
+});
+
+// The exercise's runs. "The sharpest latent" for the VAE runs is 1024, the AE's sharpest.
+export const PRESETS = [
+  { id: 'ae16', label: 'AE · latent 16', config: { lossMode: 'ae', latentSize: 16 } },
+  { id: 'ae128', label: 'AE · latent 128', config: { lossMode: 'ae', latentSize: 128 } },
+  { id: 'ae1024', label: 'AE · latent 1024', config: { lossMode: 'ae', latentSize: 1024 } },
+  { id: 'vae', label: 'VAE · β 1', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1, betaMode: 'constant' } },
+  { id: 'vae08', label: 'VAE · β 0.8', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 0.8, betaMode: 'constant' } },
+  { id: 'vae12', label: 'VAE · β 1.2', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1.2, betaMode: 'constant' } },
+  { id: 'vaeanneal', label: 'VAE · linear annealing', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1, betaMode: 'linear' } },
+];
+
+const NUMERIC = ['latentSize', 'targetBeta', 'numEpochs', 'batchSize', 'lr', 'seed'];
+// Page options that are not part of the training config.
+// images / tests: use only the first N training / test images (quick classroom demos, tests).
+export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset'];
+
+// Latent slider: positions 0..1000 map to 16..1024 on a log scale; the
+// exercise's values are "stops" the slider snaps to when near.
+const LOG_LO = Math.log(16), LOG_HI = Math.log(1024);
+export function latentFromSlider(pos) {
+  const v = Math.exp(LOG_LO + (LOG_HI - LOG_LO) * (pos / 1000));
+  for (const stop of [16, 128, 1024]) if (Math.abs(Math.log(v / stop)) < 0.08) return stop;
+  return Math.max(16, Math.min(1024, Math.round(v)));
+}
+export function sliderFromLatent(latent) {
+  const l = Math.max(16, Math.min(1024, latent));
+  return Math.round((1000 * (Math.log(l) - LOG_LO)) / (LOG_HI - LOG_LO));
+}
+
+/** Settings and page options from a query string; unknown or malformed values are reported. */
+export function fromQuery(search) {
+  const params = new URLSearchParams(search);
+  const config = { ...DEFAULTS };
+  const page = {};
+  const problems = [];
+  const preset = params.get('preset');
+  if (preset) {
+    const p = PRESETS.find((x) => x.id === preset);
+    if (p) Object.assign(config, p.config);
+    else problems.push(`unknown preset "${preset}"`);
+  }
+  for (const [key, raw] of params) {
+    if (key in DEFAULTS) {
+      if (NUMERIC.includes(key)) {
+        const n = Number(raw);
+        if (raw === '' || !Number.isFinite(n)) problems.push(`${key}="${raw}" is not a number`);
+        else config[key] = n;
+      } else config[key] = raw;
+    } else if (PAGE_KEYS.includes(key)) {
+      page[key] = raw;
+    } else {
+      problems.push(`unknown URL setting "${key}"`);
+    }
+  }
+  return { config, page, problems };
+}
+
+/** Query string for a config (only values that differ from the defaults) and page options. */
+export function toQuery(config, page = {}) {
+  const params = new URLSearchParams();
+  for (const key of Object.keys(DEFAULTS)) {
+    if (config[key] !== DEFAULTS[key]) params.set(key, String(config[key]));
+  }
+  for (const key of PAGE_KEYS) {
+    if (key !== 'autostart' && key !== 'preset' && page[key] != null) params.set(key, page[key]);
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+export function describe(config) {
+  if (config.lossMode === 'ae') return `AE · latent ${config.latentSize}`;
+  const sched = config.betaMode === 'linear' ? `β 0→${config.targetBeta} linear` : `β ${config.targetBeta}`;
+  return `VAE · latent ${config.latentSize} · ${sched}`;
+}
+
+/** Settings that define the network: changing them needs a new run. */
+export function sameArchitecture(a, b) {
+  return a.lossMode === b.lossMode && a.latentSize === b.latentSize;
+}
