@@ -64,15 +64,24 @@ export class Engine {
     this.looping = null;
     this.stopRequested = false;
     this.dead = false;
+    this.pendingOps = [];
+    this.onRefused = null;
   }
 
   /** A new run with `config`; replaces the trainer of any previous run. */
   async start(config) {
-    await this.pause();
-    if (this.trainer) { this.trainer.free(); this.trainer = null; }
+    // The new run is current at once (callers list it); the old loop stops after its call.
+    const prev = this.run;
     const run = new Run(config);
     this.run = run;
     run.state = 'loading';
+    this.pendingOps = [];
+    if (this.looping) {
+      this.stopRequested = true;
+      await this.looping;
+    }
+    if (prev && prev.state === 'training') prev.state = 'paused';
+    if (this.trainer) { this.trainer.free(); this.trainer = null; }
     this.onUpdate();
     try {
       this.trainer = await this.wasm.WebTrainer.create(run.config, this.backend);
@@ -108,7 +117,7 @@ export class Engine {
     if (!run || !this.trainer || this.looping || run.state === 'done' || run.state === 'error') return;
     run.state = 'training';
     this.stopRequested = false;
-    this.looping = this.loop(run).finally(() => { this.looping = null; });
+    this.looping = this.loop(run).finally(() => { this.looping = null; this.applyPending(); });
     this.onUpdate();
     return this.looping;
   }
@@ -128,21 +137,49 @@ export class Engine {
     this.onUpdate();
   }
 
+  /**
+   * Settings that change mid-run wait for the end of the call in flight (the
+   * trainer is busy during it) and apply before the next one.
+   */
+  whenIdle(op) {
+    this.pendingOps.push(op);
+    if (!this.looping) this.applyPending();
+  }
+
+  applyPending() {
+    const ops = this.pendingOps;
+    this.pendingOps = [];
+    for (const op of ops) {
+      try {
+        op();
+      } catch (e) {
+        if (this.onRefused) this.onRefused(message(e));
+      }
+    }
+  }
+
   /** Change beta and its schedule mid-run; marked on the curves. */
   setBeta(target, mode) {
     const run = this.run;
-    if (!run || !this.trainer) return;
-    this.trainer.set_beta(target, mode);
-    run.config.targetBeta = target;
-    run.config.betaMode = mode;
-    if (run.steps.length) run.markers.push({ x: run.x, label: `β→${target}${mode === 'linear' ? ' lin' : ''}` });
+    if (!run) return;
+    this.whenIdle(() => {
+      if (!this.trainer || this.run !== run) return;
+      this.trainer.set_beta(target, mode);
+      run.config.targetBeta = target;
+      run.config.betaMode = mode;
+      if (run.steps.length) run.markers.push({ x: run.x, label: `β→${target}${mode === 'linear' ? ' lin' : ''}` });
+    });
   }
 
   setEpochs(n) {
-    if (!this.run || !this.trainer) return;
-    this.trainer.set_num_epochs(n);
-    this.run.config.numEpochs = n;
-    if (this.run.state === 'done' && this.run.epoch < n) this.run.state = 'paused';
+    const run = this.run;
+    if (!run) return;
+    this.whenIdle(() => {
+      if (!this.trainer || this.run !== run) return;
+      this.trainer.set_num_epochs(n);
+      run.config.numEpochs = n;
+      if (run.state === 'done' && run.epoch < n) run.state = 'paused';
+    });
   }
 
   async loop(run) {
@@ -152,6 +189,7 @@ export class Engine {
     try {
       while (!this.stopRequested) {
         if (this.beforeCall) this.beforeCall();
+        this.applyPending();
         if (this.dataset.train_size() === 0) throw new Error('no training images loaded yet');
         const t0 = performance.now();
         const out = await t.train_steps(k);

@@ -309,6 +309,7 @@ function bindDownloads() {
 async function makeEngine() {
   wasm = await loadWasm();
   engine = new Engine({ wasm, backend, onUpdate: update, beforeCall: feedPending });
+  engine.onRefused = (msg) => banner(`<b>Setting refused:</b> ${escapeHtml(msg)}`, { actions: [['Dismiss', hideBanner]] });
   pending = [...sources];
   feedPending();
 }
@@ -351,6 +352,8 @@ function noWebGpu() {
       page.backend = 'cpu';
       syncUrl();
       adapterName = 'CPU (Burn flex, in wasm)';
+      pageState = 'loading';
+      pageError = null;
       hideBanner();
       await boot();
     }, 'use-cpu']],
