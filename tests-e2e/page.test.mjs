@@ -148,7 +148,8 @@ test('pause stops the steps, resume continues, and a preset starts a new run', {
   await waitFor(page, 'pause', (s) => s.state === 'paused');
   await page.click('[data-testid=compare-1]');
   await page.click('[data-testid=compare-3]');
-  assert.ok(await page.locator('[data-testid=compare]').isVisible());
+  await page.locator('[data-testid=compare]').waitFor({ state: 'visible', timeout: 10_000 });
+  assert.ok(await colours(page, 'compare-chart') > 50, 'comparison chart looks blank');
   await page.screenshot({ path: path.join(OUT, 'compare.png'), fullPage: true });
   await page.close();
 });

@@ -48,6 +48,7 @@ export function drawChart(canvas, { series, markers = [], xMax = 1, yLabel = 'lo
     for (const [, y] of s.points.slice(skip)) { if (Number.isFinite(y)) { lo = Math.min(lo, y); hi = Math.max(hi, y); } }
   }
   if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
+  if (hi - lo < 1e-6 * Math.abs(hi) + 1e-9) { const d = Math.max(1, 0.05 * Math.abs(hi)); lo -= d; hi += d; }
   lo = Math.max(0, lo - 0.05 * (hi - lo));
   hi = hi + 0.05 * (hi - lo || 1);
   let rhi = 0;

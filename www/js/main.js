@@ -211,7 +211,7 @@ function addSource(src) {
 function showData(extra = '') {
   const train = engine ? engine.dataset.train_size() : 0;
   const test = engine ? engine.dataset.test_size() : 0;
-  $('data-status').textContent = `Data: ${train.toLocaleString()} train · ${test.toLocaleString()} test`;
+  $('data-status').textContent = `Data: ${train.toLocaleString()} train · ${test.toLocaleString()} test${dataErrors.length ? ' · ⚠ see Data panel' : ''}`;
   const errors = dataErrors.map((e) => `<div class="error" data-testid="data-error">${escapeHtml(e)}</div>`).join('');
   $('data-text').innerHTML = `${train.toLocaleString()} training and ${test.toLocaleString()} test images loaded${imageLimit < Infinity || testLimit < Infinity ? ' (limited by the URL)' : ''}. ${extra}${errors}`;
   update();
