@@ -4,7 +4,7 @@
 # cifar-10-binary.tar.gz from the dataset authors' page, checks its md5 and unpacks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="${VAELAB_DATA:-data}"
+root="$(scripts/data-root.sh)"
 dir="$root/cifar-10-batches-bin"
 if [ -f "$dir/data_batch_1.bin" ] && [ -f "$dir/test_batch.bin" ]; then
   echo "CIFAR-10 found at $dir"

@@ -5,15 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/get-data.sh
-root="${VAELAB_DATA:-data}"
+root="$(scripts/data-root.sh)"
 echo "[serve] building the wasm package (release; ~10 minutes the first time)"
 wasm-pack build --release --target web --out-dir pkg --no-typescript --no-pack
-if command -v wasm-opt >/dev/null; then
-  echo "[serve] shrinking pkg/vaelab_bg.wasm with wasm-opt"
-  wasm-opt -O2 --all-features pkg/vaelab_bg.wasm -o pkg/vaelab_bg.wasm.opt \
-    && mv pkg/vaelab_bg.wasm.opt pkg/vaelab_bg.wasm \
-    || echo "[serve] wasm-opt failed; serving the unoptimised wasm"
-fi
 # The page fetches its data from www/data/ by default.
 rm -f www/data
 ln -s "$(cd "$root" && pwd)/cifar-10-batches-bin" www/data

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what VAE Lab builds and tests with, skipping what is already there:
 # the wasm32 target, wasm-pack, wasm-bindgen-cli at the crate's exact version,
-# and (with --browser) Chromium + ChromeDriver + binaryen from Debian, and the
+# and (with --browser) Chromium + ChromeDriver from Debian, and the
 # npm packages of the end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,6 @@ if [ "$browser" = 1 ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
-  command -v wasm-opt >/dev/null || missing+=(binaryen)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} from Debian"
     sudo=""

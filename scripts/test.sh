@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
-export VAELAB_DATA="${VAELAB_DATA:-data}"
+root="$(scripts/data-root.sh)"
+export VAELAB_DATA="$(cd "$root" 2>/dev/null && pwd || echo "$root")"
+echo "CIFAR-10 data root: $VAELAB_DATA"
 export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=900
 # Chromium leaves a scoped_dir behind per run: keep them inside target/.

@@ -15,13 +15,21 @@ pub mod web;
 pub use burn;
 
 /// Where CIFAR-10 lives: `$VAELAB_DATA` (a folder holding `cifar-10-batches-bin/`
-/// and, for tests, `cifar-10-batches-bin-mini/`), else `./data`. The one data setting
-/// shared by the command line, the tests and the serve script.
+/// and, for tests, `cifar-10-batches-bin-mini/`); unset, `./data`, or the
+/// project's shared `../shared/data` when only that exists. The one data
+/// setting shared by the command line, the tests and the serve script.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn data_root() -> std::path::PathBuf {
-    std::env::var_os("VAELAB_DATA")
-        .map(Into::into)
-        .unwrap_or_else(|| "data".into())
+    if let Some(root) = std::env::var_os("VAELAB_DATA") {
+        return root.into();
+    }
+    let local = std::path::PathBuf::from("data");
+    let shared = std::path::PathBuf::from("../shared/data");
+    if !local.exists() && shared.exists() {
+        shared
+    } else {
+        local
+    }
 }
 pub use loss::LossMode;
 pub use schedule::BetaSchedule;

@@ -97,7 +97,7 @@ function render() {
       series.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x, p.beta]) });
     }
   }
-  drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax: run ? run.config.numEpochs : config.numEpochs });
+  drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax: run ? run.config.numEpochs : config.numEpochs, empty: run ? 'Waiting for the first training steps…' : 'Press Train (or a preset) to see the curves' });
   $('chart-note').textContent = run ? `${describe(run.config)} · ${run.numParams.toLocaleString()} parameters · sums over pixels, averaged over the batch` : '';
   if (run && run.recon) drawImage($('recon-grid'), run.recon); else clear($('recon-grid'), run ? 'Reconstructions appear after the first steps' : '');
   const vae = (run ? run.config : config).lossMode === 'vae';
@@ -206,6 +206,18 @@ function addSource(src) {
   sources.push(src);
   pending.push(src);
   feedPending();
+  maybeAutostart();
+}
+
+// autostart=1: start as soon as one training batch and the test batch are in;
+// the other batches join the run while it trains.
+let autostarted = false;
+function maybeAutostart() {
+  if (page.autostart !== '1' || autostarted || !engine || currentRun()) return;
+  if (engine.dataset.train_size() > 0 && engine.dataset.test_size() > 0) {
+    autostarted = true;
+    startRun();
+  }
 }
 
 function showData(extra = '') {
@@ -377,9 +389,7 @@ async function boot() {
   if (!sources.length) await loadFromServer();
   else pageState = 'idle';
   update();
-  if (page.autostart === '1' && engine.dataset.train_size() > 0 && engine.dataset.test_size() > 0) {
-    startRun();
-  }
+  maybeAutostart();
 }
 
 async function main() {
