@@ -182,53 +182,39 @@ pub fn losses_png(
             .collect()
     };
     let x_max = (epochs.len().max(1) as f64).max(steps.last().map(x_of).unwrap_or(0.0));
-    panel(
-        &mut c,
-        0,
-        "reconstruction loss (sum over pixels)",
-        &[
+    // Per-step, per-epoch train and test curves of one loss.
+    let loss_series = |step: fn(&StepMetrics) -> f32,
+                       train: fn(&EpochRecord) -> f32,
+                       test: fn(&EpochRecord) -> f32| {
+        [
             Series {
                 label: "train step",
                 color: STEP,
-                points: step_series(|s| s.recon),
+                points: step_series(step),
             },
             Series {
                 label: "train",
                 color: TRAIN,
-                points: at_end(|e| e.train_recon),
+                points: at_end(train),
             },
             Series {
                 label: "test",
                 color: TEST,
-                points: at_end(|e| e.test_recon),
+                points: at_end(test),
             },
-        ],
+        ]
+    };
+    let recon = loss_series(|s| s.recon, |e| e.train_recon, |e| e.test_recon);
+    panel(
+        &mut c,
+        0,
+        "reconstruction loss (sum over pixels)",
+        &recon,
         x_max,
     );
     if vae {
-        panel(
-            &mut c,
-            PANEL_W,
-            "KL divergence",
-            &[
-                Series {
-                    label: "train step",
-                    color: STEP,
-                    points: step_series(|s| s.kl),
-                },
-                Series {
-                    label: "train",
-                    color: TRAIN,
-                    points: at_end(|e| e.train_kl),
-                },
-                Series {
-                    label: "test",
-                    color: TEST,
-                    points: at_end(|e| e.test_kl),
-                },
-            ],
-            x_max,
-        );
+        let kl = loss_series(|s| s.kl, |e| e.train_kl, |e| e.test_kl);
+        panel(&mut c, PANEL_W, "KL divergence", &kl, x_max);
         let betas = steps.iter().map(|s| (x_of(s), s.beta as f64)).collect();
         panel(
             &mut c,

@@ -9,7 +9,6 @@ export function bindControls({ onChange, onPreset }) {
     const b = document.createElement('button');
     b.textContent = p.label;
     b.dataset.preset = p.id;
-    b.dataset.testid = `preset-${p.id}`;
     b.setAttribute('data-testid', `preset-${p.id}`);
     b.addEventListener('click', () => onPreset(p));
     presets.appendChild(b);
@@ -46,9 +45,7 @@ export function showConfig(config) {
   $('schedule').disabled = !vae;
   for (const b of document.querySelectorAll('#presets button')) {
     const p = PRESETS.find((x) => x.id === b.dataset.preset);
-    const match = Object.entries(p.config).every(([k, v]) => config[k] === v)
-      && (p.config.lossMode === 'vae' || true);
-    b.classList.toggle('active', match);
+    b.classList.toggle('active', Object.entries(p.config).every(([k, v]) => config[k] === v));
   }
 }
 

@@ -10,6 +10,8 @@ import { showProgress } from './progress.js';
 import { renderRuns, renderCompare, csv } from './runs.js';
 
 const $ = (id) => document.getElementById(id);
+// A preset sets the model and beta; beta returns to constant 1 unless the preset says otherwise.
+const PRESET_BASE = { targetBeta: DEFAULTS.targetBeta, betaMode: DEFAULTS.betaMode };
 const parsed = fromQuery(location.search);
 const page = parsed.page;
 let config = parsed.config;
@@ -393,7 +395,7 @@ async function boot() {
 }
 
 async function main() {
-  bindControls({ onChange: (next) => applyConfig(next), onPreset: (p) => applyConfig({ ...config, ...DEFAULTS_FOR_PRESET(), ...p.config }, { fromPreset: true }) });
+  bindControls({ onChange: (next) => applyConfig(next), onPreset: (p) => applyConfig({ ...config, ...PRESET_BASE, ...p.config }, { fromPreset: true }) });
   bindData();
   bindDownloads();
   $('train').addEventListener('click', () => startRun());
@@ -415,9 +417,5 @@ async function main() {
   }
 }
 
-/** A preset sets the model and beta; β returns to constant 1 unless the preset says otherwise. */
-function DEFAULTS_FOR_PRESET() {
-  return { targetBeta: DEFAULTS.targetBeta, betaMode: DEFAULTS.betaMode };
-}
 
 main();
