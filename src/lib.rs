@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod cifar;
+pub mod driver;
 pub mod grid;
 pub mod loss;
 pub mod model;
@@ -31,6 +32,7 @@ pub fn data_root() -> std::path::PathBuf {
         local
     }
 }
+pub use driver::{Budget, EpochDriver, EpochReport, Progress};
 pub use loss::LossMode;
 pub use schedule::BetaSchedule;
 pub use train::{TrainConfig, Trainer};

@@ -11,7 +11,6 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand_distr::{Distribution as _, StandardNormal};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -127,6 +126,8 @@ pub enum TrainError {
     },
     #[error("no training images loaded")]
     NoData,
+    #[error("no test images loaded (test_batch.bin)")]
+    NoTestData,
     #[error("reading results from the device failed: {0}")]
     Device(String),
     #[error(transparent)]
@@ -156,16 +157,6 @@ pub struct EvalMetrics {
     pub kl: f32,
     /// recon + kl: the VAE's test loss is taken at beta 1, as in the exercise.
     pub total: f32,
-}
-
-/// What a step did, for the driver's loop.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StepReport {
-    pub step: usize,
-    pub epoch: usize,
-    pub batch: usize,
-    /// The step consumed the epoch's last batch: evaluate, then `end_epoch`.
-    pub epoch_done: bool,
 }
 
 /// Either architecture; kept as a plain enum (not a Burn module enum) so that
@@ -198,22 +189,19 @@ impl Net {
         }
     }
 
-    /// Losses `(recon, kl)` for a batch; `kl` is zero for the AE. The VAE
+    /// Losses `(recon, kl)` for a batch; the AE has no KL term. The VAE
     /// samples `z` with fresh noise from the device's generator.
-    fn losses(&self, x: Tensor<4>) -> (Tensor<1>, Tensor<1>) {
+    fn losses(&self, x: Tensor<4>) -> (Tensor<1>, Option<Tensor<1>>) {
         match self {
-            Net::Ae(m) => {
-                let device = x.device();
-                (
-                    recon_loss(x.clone(), m.forward(x)),
-                    Tensor::zeros([1], &device),
-                )
-            }
+            Net::Ae(m) => (recon_loss(x.clone(), m.forward(x)), None),
             Net::Vae(m) => {
                 let (mu, log_std) = m.encode(x.clone());
                 let eps = Tensor::random(mu.shape(), Distribution::Normal(0.0, 1.0), &mu.device());
                 let z = Vae::reparameterize(mu.clone(), log_std.clone(), eps);
-                (recon_loss(x, m.decoder.forward(z)), kl_loss(mu, log_std))
+                (
+                    recon_loss(x, m.decoder.forward(z)),
+                    Some(kl_loss(mu, log_std)),
+                )
             }
         }
     }
@@ -359,9 +347,6 @@ pub struct Trainer {
     device: Device,
     net: Option<Net>,
     optim: ModuleOptimizer,
-    rng: StdRng,
-    order: Vec<usize>,
-    cursor: usize,
     epoch: usize,
     step: usize,
     /// Beta and schedule may change mid-run (the page's sliders); recorded per step.
@@ -391,9 +376,6 @@ impl Trainer {
             device,
             net: Some(net),
             optim: adam(),
-            rng,
-            order: Vec::new(),
-            cursor: 0,
             epoch: 0,
             step: 0,
             pending: Vec::new(),
@@ -428,11 +410,6 @@ impl Trainer {
         self.config.beta(self.epoch)
     }
 
-    /// Images of the current epoch already trained on, and the epoch's size.
-    pub fn epoch_progress(&self) -> (usize, usize) {
-        (self.cursor, self.order.len())
-    }
-
     /// Change beta's target and schedule; takes effect from the next step.
     pub fn set_beta(&mut self, target: f32, mode: BetaSchedule) -> Result<(), TrainError> {
         let mut c = self.config.clone();
@@ -452,29 +429,30 @@ impl Trainer {
         Ok(())
     }
 
-    /// One optimiser step on the next shuffled batch of `train`. The epoch's
-    /// order is drawn when its first step runs; the last batch may be partial.
-    pub fn train_step(&mut self, train: &CifarImages) -> Result<StepReport, TrainError> {
-        if train.is_empty() {
+    /// One optimiser step on `train[indices]` (the driver chooses them).
+    pub fn train_step(&mut self, train: &CifarImages, indices: &[usize]) -> Result<(), TrainError> {
+        if indices.is_empty() {
             return Err(TrainError::NoData);
         }
-        if self.cursor == 0 || self.order.is_empty() {
-            self.order = (0..train.len()).collect();
-            self.order.shuffle(&mut self.rng);
-            self.cursor = 0;
-        }
-        let end = (self.cursor + self.config.batch_size).min(self.order.len());
-        let batch = end - self.cursor;
-        let x = train.batch(&self.order[self.cursor..end], &self.device);
-        self.cursor = end;
-
+        let x = train.batch(indices, &self.device);
         let beta = self.beta();
         let net = self.net.take().expect("model present between steps");
         let (recon, kl) = net.losses(x);
-        let total = recon.clone() + kl.clone().mul_scalar(beta);
-        let values = Tensor::cat(vec![recon, kl, total.clone()], 0)
-            .detach()
-            .inner();
+        let total = match &kl {
+            Some(kl) => recon.clone() + kl.clone().mul_scalar(beta),
+            None => recon.clone(),
+        };
+        let device = total.device();
+        let values = Tensor::cat(
+            vec![
+                recon,
+                kl.unwrap_or_else(|| Tensor::zeros([1], &device)),
+                total.clone(),
+            ],
+            0,
+        )
+        .detach()
+        .inner();
         let lr = self.config.lr;
         self.net = Some(match net {
             Net::Ae(m) => Net::Ae(optimize(&mut self.optim, lr, m, &total)),
@@ -486,21 +464,19 @@ impl Trainer {
             step: self.step,
             epoch: self.epoch,
             beta,
-            batch,
+            batch: indices.len(),
         });
-        Ok(StepReport {
-            step: self.step,
-            epoch: self.epoch,
-            batch,
-            epoch_done: self.cursor == self.order.len(),
-        })
+        Ok(())
     }
 
-    /// Close the current epoch (after its evaluation); the next step reshuffles.
+    /// Close the current epoch (after its evaluation).
     pub fn end_epoch(&mut self) {
         self.epoch += 1;
-        self.cursor = 0;
-        self.order.clear();
+    }
+
+    /// Continue a run from a snapshot taken at the end of epoch `epoch - 1`.
+    pub fn set_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch;
     }
 
     /// Read the losses of the steps since the last call in one device read.
@@ -563,7 +539,7 @@ impl Trainer {
     /// Test losses over all of `test` (the VAE at beta 1 with z sampled).
     pub async fn evaluate(&self, test: &CifarImages) -> Result<EvalMetrics, TrainError> {
         if test.is_empty() {
-            return Err(TrainError::NoData);
+            return Err(TrainError::NoTestData);
         }
         let net = self.net().valid();
         let device = self.device.clone().inner();
@@ -571,6 +547,7 @@ impl Trainer {
         let indices: Vec<usize> = (0..test.len()).collect();
         for chunk in indices.chunks(EVAL_BATCH) {
             let (recon, kl) = net.losses(test.batch(chunk, &device));
+            let kl = kl.unwrap_or_else(|| Tensor::zeros([1], &device));
             let part = Tensor::cat(vec![recon, kl], 0).mul_scalar(chunk.len() as f64);
             sums = Some(match sums {
                 Some(s) => s + part,
@@ -768,7 +745,7 @@ mod tests {
             bytes.extend(std::iter::repeat_n(i * 30, 3072));
         }
         let data = CifarImages::parse("x", &bytes).unwrap();
-        t.train_step(&data).unwrap();
+        t.train_step(&data, &[0, 1, 2, 3]).unwrap();
         // Poison the weights: the next step's loss is NaN.
         let net = t.net.take().unwrap();
         let Net::Ae(mut m) = net else { unreachable!() };
@@ -778,7 +755,7 @@ mod tests {
             .bias
             .map(|b| b.map(|t| t.mul_scalar(f32::NAN)));
         t.net = Some(Net::Ae(m));
-        t.train_step(&data).unwrap();
+        t.train_step(&data, &[4, 5, 6, 7]).unwrap();
         let err = pollster::block_on(t.flush_metrics()).unwrap_err();
         assert!(
             matches!(err, TrainError::NonFinite { step: 2, .. }),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use vaelab::cifar::{CLASSES, Cifar10, DataError, MINI_DIR, TEST_FILE, TRAIN_FILES};
-use vaelab::{LossMode, TrainConfig, Trainer, burn::tensor::Device};
+use vaelab::{Budget, EpochDriver, LossMode, TrainConfig, Trainer, burn::tensor::Device};
 
 fn mini_dir() -> Option<PathBuf> {
     let dir = vaelab::data_root().join(MINI_DIR);
@@ -116,15 +116,21 @@ fn a_short_run_lowers_the_test_reconstruction_loss() {
         num_epochs: 2,
         ..Default::default()
     };
-    let mut t = Trainer::new(config, &Device::flex()).unwrap();
+    let t = Trainer::new(config, &Device::flex()).unwrap();
     let before = pollster::block_on(t.evaluate(&data.test)).unwrap();
-    while !t.is_finished() {
-        while !t.train_step(&data.train).unwrap().epoch_done {}
-        t.end_epoch();
+    let mut d = EpochDriver::new(t);
+    let mut reports = Vec::new();
+    while !d.is_finished() {
+        let p = pollster::block_on(d.advance(&data, Budget::Steps(8), &|| 0.0)).unwrap();
+        reports.extend(p.epoch_end);
     }
-    let steps = pollster::block_on(t.flush_metrics()).unwrap();
-    assert_eq!(steps.len(), 2 * 1000usize.div_ceil(32));
-    let after = pollster::block_on(t.evaluate(&data.test)).unwrap();
+    assert_eq!(d.trainer().history().len(), 2 * 1000usize.div_ceil(32));
+    assert_eq!(reports.len(), 2);
+    let after = pollster::block_on(d.trainer().evaluate(&data.test)).unwrap();
+    assert_eq!(
+        after, reports[1].test,
+        "the AE's evaluation is deterministic"
+    );
     eprintln!("test recon {:.1} -> {:.1}", before.recon, after.recon);
     assert!(
         after.recon < 0.6 * before.recon,
@@ -153,7 +159,10 @@ fn a_short_vae_run_has_finite_falling_losses_and_keeps_its_samples_fixed() {
         pollster::block_on(t.sample(4)).unwrap(),
         "fixed noise gives fixed samples"
     );
-    while !t.train_step(&data.train).unwrap().epoch_done {}
+    let order: Vec<usize> = (0..data.train.len()).collect();
+    for batch in order.chunks(50) {
+        t.train_step(&data.train, batch).unwrap();
+    }
     let steps = pollster::block_on(t.flush_metrics()).unwrap();
     assert_eq!(steps.len(), 20);
     assert!(

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
+use vaelab::EpochReport;
 
 pub fn write_png(path: &Path, width: usize, height: usize, rgba: Vec<u8>) -> Result<(), String> {
     let img = image::RgbaImage::from_raw(width as u32, height as u32, rgba)
@@ -24,6 +25,22 @@ pub struct EpochRecord {
     pub test_kl: f32,
     pub test_total: f32,
     pub seconds: f64,
+}
+
+impl EpochRecord {
+    pub fn new(r: &EpochReport, seconds: f64) -> Self {
+        Self {
+            epoch: r.epoch,
+            beta: r.beta,
+            train_recon: r.train.recon,
+            train_kl: r.train.kl,
+            train_total: r.train.total,
+            test_recon: r.test.recon,
+            test_kl: r.test.kl,
+            test_total: r.test.total,
+            seconds,
+        }
+    }
 }
 
 pub fn append_jsonl(path: &Path, record: &impl Serialize) -> Result<(), String> {

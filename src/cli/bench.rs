@@ -50,13 +50,19 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             ..Default::default()
         };
         let mut trainer = Trainer::new(config, &device).map_err(|e| e.to_string())?;
+        // Always the same batch: the data path is not what is measured here.
+        let batch: Vec<usize> = (0..args.batch_size).map(|i| i % images.len()).collect();
         for _ in 0..args.warmup {
-            trainer.train_step(&images).map_err(|e| e.to_string())?;
+            trainer
+                .train_step(&images, &batch)
+                .map_err(|e| e.to_string())?;
         }
         pollster::block_on(trainer.flush_metrics()).map_err(|e| e.to_string())?;
         let start = Instant::now();
         for _ in 0..args.steps {
-            trainer.train_step(&images).map_err(|e| e.to_string())?;
+            trainer
+                .train_step(&images, &batch)
+                .map_err(|e| e.to_string())?;
         }
         // One read waits for every queued step on asynchronous devices.
         pollster::block_on(trainer.flush_metrics()).map_err(|e| e.to_string())?;

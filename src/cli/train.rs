@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vaelab::train::{RECON_COUNT, SAMPLE_COUNT, TrainError};
-use vaelab::{BetaSchedule, LossMode, TrainConfig, Trainer, grid};
+use vaelab::{BetaSchedule, Budget, EpochDriver, LossMode, TrainConfig, Trainer, grid};
 
 use super::artifacts::{EpochRecord, append_jsonl, write_png};
 use super::{DataArgs, DeviceArgs, data, parse_beta_mode, parse_loss_mode, plot};
@@ -63,7 +63,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         data.train.truncate(n);
     }
     let device = args.device.init()?;
-    let mut trainer = Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?;
+    let trainer = Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?;
     let dir = &args.log_dir;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let metrics_path = dir.join("metrics.jsonl");
@@ -92,44 +92,30 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     );
     let recon_idx: Vec<usize> = (0..RECON_COUNT.min(data.test.len())).collect();
     let mut records: Vec<EpochRecord> = Vec::new();
-    let every = args.metrics_every.max(1);
-    while !trainer.is_finished() {
-        let epoch = trainer.epoch();
-        let start = Instant::now();
-        loop {
-            let report = trainer.train_step(&data.train).map_err(|e| e.to_string())?;
-            bar.inc(report.batch as u64);
-            if report.step % every == 0 || report.epoch_done {
-                let read = pollster::block_on(trainer.flush_metrics());
-                let steps = read.map_err(|e| stopped(&bar, dir, e))?;
-                if let Some(m) = steps.last() {
-                    bar.set_message(format!(
-                        "epoch {}/{}  recon {:.1}  kl {:.1}",
-                        epoch + 1,
-                        config.num_epochs,
-                        m.recon,
-                        m.kl
-                    ));
-                }
-            }
-            if report.epoch_done {
-                break;
-            }
+    let budget = Budget::Steps(args.metrics_every.max(1));
+    let started = Instant::now();
+    let clock = || started.elapsed().as_secs_f64() * 1e3;
+    let mut epoch_started = 0.0;
+    let mut driver = EpochDriver::new(trainer);
+    while !driver.is_finished() {
+        let progress = pollster::block_on(driver.advance(&data, budget, &clock))
+            .map_err(|e| stopped(&bar, dir, e))?;
+        bar.inc(progress.steps.iter().map(|m| m.batch as u64).sum());
+        if let Some(m) = progress.steps.last() {
+            bar.set_message(format!(
+                "epoch {}/{}  recon {:.1}  kl {:.1}",
+                m.epoch + 1,
+                config.num_epochs,
+                m.recon,
+                m.kl
+            ));
         }
-        let test =
-            pollster::block_on(trainer.evaluate(&data.test)).map_err(|e| stopped(&bar, dir, e))?;
-        let train = trainer.epoch_train_metrics(epoch).expect("epoch had steps");
-        let record = EpochRecord {
-            epoch,
-            beta: trainer.beta(),
-            train_recon: train.recon,
-            train_kl: train.kl,
-            train_total: train.total,
-            test_recon: test.recon,
-            test_kl: test.kl,
-            test_total: test.total,
-            seconds: start.elapsed().as_secs_f64(),
+        let Some(report) = progress.epoch_end else {
+            continue;
         };
+        let epoch = report.epoch;
+        let record = EpochRecord::new(&report, (clock() - epoch_started) / 1e3);
+        epoch_started = clock();
         bar.println(format!(
             "epoch {epoch:>2}  beta {:.3}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  {:.1}s",
             record.beta, record.train_recon, record.train_kl, record.test_recon, record.test_kl, record.seconds
@@ -137,6 +123,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         append_jsonl(&metrics_path, &record)?;
         records.push(record);
 
+        let trainer = driver.trainer();
         let recon = pollster::block_on(trainer.reconstruct(&data.test, &recon_idx))
             .map_err(|e| e.to_string())?;
         let (w, h, rgba) = grid::recon_pairs_rgba(&data.test, &recon_idx, &recon, 6);
@@ -159,8 +146,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             config.loss_mode == LossMode::Vae,
         );
         write_png(&dir.join("losses.png"), w, h, rgba)?;
-        trainer.end_epoch();
     }
+    let trainer = driver.trainer();
     bar.finish_and_clear();
     let bytes = pollster::block_on(trainer.save()).map_err(|e| e.to_string())?;
     let model_path = dir.join("model.safetensors");

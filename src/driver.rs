@@ -1,0 +1,408 @@
+//! The epoch loop, written once: the command line and the browser's worker
+//! both call [`EpochDriver::advance`] until the run is finished.
+//!
+//! It owns what makes an epoch an epoch: the shuffled order is drawn over the
+//! training images present when the epoch starts and does not change until it
+//! ends (images added meanwhile join the next epoch; images that vanished are
+//! skipped, never indexed), the test set is evaluated when the last batch has
+//! run, and the β schedule moves on. Each call runs steps until its budget or
+//! the epoch's end, then reads their losses back in one device read.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+
+use crate::cifar::Cifar10;
+use crate::train::{EvalMetrics, StepMetrics, TrainError, Trainer};
+
+/// How much one [`EpochDriver::advance`] call may do before it returns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Budget {
+    /// At most this many optimiser steps.
+    Steps(usize),
+    /// About this many milliseconds of training, as measured by the caller's
+    /// clock over earlier calls (the first call of a run takes one step).
+    Millis(f64),
+}
+
+/// The most steps a time budget grants in one call: bounds the losses held
+/// on the device between reads.
+const MAX_STEPS_PER_CALL: usize = 256;
+
+/// What an epoch ended with: its training averages and the test losses.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochReport {
+    /// 0-based, as the exercise's loop variable.
+    pub epoch: usize,
+    pub beta: f32,
+    pub train: EvalMetrics,
+    pub test: EvalMetrics,
+}
+
+/// What one call did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub steps: Vec<StepMetrics>,
+    /// Set when this call ran the epoch's last batch and its evaluation.
+    pub epoch_end: Option<EpochReport>,
+    /// 0-based epoch in progress after the call (equals the epoch count once finished).
+    pub epoch: usize,
+    /// Images of the epoch in progress already trained on, and its size.
+    pub images_in_epoch: usize,
+    pub epoch_size: usize,
+    /// Milliseconds the training steps took (by the caller's clock).
+    pub millis: f64,
+    pub finished: bool,
+}
+
+pub struct EpochDriver {
+    trainer: Trainer,
+    shuffle: StdRng,
+    /// The epoch in flight's order; empty between epochs.
+    order: Vec<usize>,
+    cursor: usize,
+    /// Measured cost of one step, for time budgets.
+    millis_per_step: Option<f64>,
+}
+
+impl EpochDriver {
+    pub fn new(trainer: Trainer) -> Self {
+        // A stream of its own, so that the order depends on the seed alone.
+        let shuffle = StdRng::seed_from_u64(trainer.config().seed ^ 0x5eed_0f_0de5);
+        Self {
+            trainer,
+            shuffle,
+            order: Vec::new(),
+            cursor: 0,
+            millis_per_step: None,
+        }
+    }
+
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    pub fn trainer_mut(&mut self) -> &mut Trainer {
+        &mut self.trainer
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.order.is_empty() && self.trainer.is_finished()
+    }
+
+    /// True between an epoch's first step and its evaluation.
+    pub fn in_epoch(&self) -> bool {
+        !self.order.is_empty()
+    }
+
+    /// Images of the current epoch already trained on, and the epoch's size.
+    pub fn epoch_progress(&self) -> (usize, usize) {
+        (self.cursor, self.order.len())
+    }
+
+    /// Change the run's length. Lowering it below the epoch in flight ends the
+    /// run cleanly after that epoch (its evaluation included); at an epoch
+    /// boundary it ends the run at once. Returns the epoch count in force.
+    pub fn set_num_epochs(&mut self, num_epochs: usize) -> Result<usize, TrainError> {
+        let in_flight = self.trainer.epoch() + usize::from(self.in_epoch());
+        let effective = num_epochs.max(in_flight).max(1);
+        if num_epochs == 0 {
+            // Still refuse what the configuration itself refuses.
+            self.trainer.set_num_epochs(0)?;
+        }
+        self.trainer.set_num_epochs(effective)?;
+        Ok(effective)
+    }
+
+    /// Continue a run from a snapshot taken after `epochs_done` epochs.
+    pub fn resume_at_epoch(&mut self, epochs_done: usize) {
+        self.order.clear();
+        self.cursor = 0;
+        self.trainer.set_epoch(epochs_done);
+    }
+
+    fn start_epoch(&mut self, train_len: usize) {
+        self.order = (0..train_len).collect();
+        self.order.shuffle(&mut self.shuffle);
+        self.cursor = 0;
+    }
+
+    /// Steps this call may take.
+    fn steps_for(&self, budget: Budget) -> usize {
+        match budget {
+            Budget::Steps(n) => n.max(1),
+            Budget::Millis(ms) => match self.millis_per_step {
+                Some(per) if per > 0.0 => {
+                    ((ms / per).floor() as usize).clamp(1, MAX_STEPS_PER_CALL)
+                }
+                Some(_) => MAX_STEPS_PER_CALL,
+                None => 1,
+            },
+        }
+    }
+
+    /// Run steps until `budget` is spent or the epoch ends; at the epoch's end
+    /// evaluate `data.test` and move to the next epoch. `clock` gives
+    /// milliseconds (`Instant` natively, `performance.now()` in a browser).
+    pub async fn advance(
+        &mut self,
+        data: &Cifar10,
+        budget: Budget,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<Progress, TrainError> {
+        if self.is_finished() {
+            return Ok(self.progress(Vec::new(), None, 0.0));
+        }
+        if !self.in_epoch() {
+            if data.train.is_empty() {
+                return Err(TrainError::NoData);
+            }
+            if data.test.is_empty() {
+                return Err(TrainError::NoTestData);
+            }
+            self.start_epoch(data.train.len());
+        }
+        let want = self.steps_for(budget);
+        let batch_size = self.trainer.config().batch_size;
+        let t0 = clock();
+        let mut taken = 0;
+        let mut batch = Vec::with_capacity(batch_size);
+        while taken < want && self.cursor < self.order.len() {
+            let end = (self.cursor + batch_size).min(self.order.len());
+            batch.clear();
+            batch.extend(
+                self.order[self.cursor..end]
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < data.train.len()),
+            );
+            self.cursor = end;
+            if batch.is_empty() {
+                continue;
+            }
+            self.trainer.train_step(&data.train, &batch)?;
+            taken += 1;
+        }
+        let steps = self.trainer.flush_metrics().await?;
+        let millis = clock() - t0;
+        if taken > 0 {
+            let per = millis / taken as f64;
+            self.millis_per_step = Some(match self.millis_per_step {
+                Some(old) => 0.5 * old + 0.5 * per,
+                None => per,
+            });
+        }
+        let mut report = None;
+        if self.cursor >= self.order.len() {
+            let epoch = self.trainer.epoch();
+            let test = self.trainer.evaluate(&data.test).await?;
+            let train = self
+                .trainer
+                .epoch_train_metrics(epoch)
+                .unwrap_or(EvalMetrics {
+                    recon: f32::NAN,
+                    kl: f32::NAN,
+                    total: f32::NAN,
+                });
+            report = Some(EpochReport {
+                epoch,
+                beta: self.trainer.beta(),
+                train,
+                test,
+            });
+            self.trainer.end_epoch();
+            self.order.clear();
+            self.cursor = 0;
+        }
+        Ok(self.progress(steps, report, millis))
+    }
+
+    fn progress(
+        &self,
+        steps: Vec<StepMetrics>,
+        epoch_end: Option<EpochReport>,
+        millis: f64,
+    ) -> Progress {
+        let (images_in_epoch, epoch_size) = self.epoch_progress();
+        Progress {
+            steps,
+            epoch_end,
+            epoch: self.trainer.epoch(),
+            images_in_epoch,
+            epoch_size,
+            millis,
+            finished: self.is_finished(),
+        }
+    }
+
+    /// The current epoch's order (tests read it to check the shuffle).
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::TrainConfig;
+    use crate::cifar::CifarImages;
+    use burn::tensor::Device;
+
+    /// `n` records whose first pixel byte is the image's own index (mod 256).
+    fn images(n: usize) -> CifarImages {
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            bytes.push((i % 10) as u8);
+            bytes.extend((0..3072).map(|p| ((i * 31 + p) % 256) as u8));
+        }
+        CifarImages::parse("generated", &bytes).unwrap()
+    }
+
+    fn driver(seed: u64, batch: usize, epochs: usize) -> EpochDriver {
+        let config = TrainConfig {
+            latent_size: 2,
+            batch_size: batch,
+            num_epochs: epochs,
+            seed,
+            ..Default::default()
+        };
+        EpochDriver::new(Trainer::new(config, &Device::flex()).unwrap())
+    }
+
+    fn data(train: usize) -> Cifar10 {
+        Cifar10 {
+            train: images(train),
+            test: images(3),
+        }
+    }
+
+    fn clock() -> f64 {
+        0.0
+    }
+
+    /// Runs one whole epoch and returns its order as the driver drew it.
+    fn one_epoch(d: &mut EpochDriver, data: &Cifar10) -> (Vec<usize>, Progress) {
+        let mut first = pollster::block_on(d.advance(data, Budget::Steps(1), &clock)).unwrap();
+        let order = d.order().to_vec();
+        let mut steps = first.steps.len();
+        while first.epoch_end.is_none() {
+            first = pollster::block_on(d.advance(data, Budget::Steps(2), &clock)).unwrap();
+            steps += first.steps.len();
+        }
+        let batch = d.trainer().config().batch_size;
+        assert_eq!(steps, order.len().div_ceil(batch));
+        (order, first)
+    }
+
+    #[test]
+    fn every_image_once_per_epoch_in_a_new_order() {
+        let data = data(11);
+        let mut d = driver(7, 4, 3);
+        let (a, end) = one_epoch(&mut d, &data);
+        let report = end.epoch_end.unwrap();
+        assert_eq!(report.epoch, 0);
+        assert!(report.test.recon.is_finite() && report.train.recon.is_finite());
+        let (b, _) = one_epoch(&mut d, &data);
+        for order in [&a, &b] {
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..11).collect::<Vec<_>>());
+        }
+        assert_ne!(a, b, "the order must change between epochs");
+        // Image-weighted: 11 images in batches of 4, 4, 3 all counted.
+        let seen: usize = d.trainer().history().iter().map(|m| m.batch).sum();
+        assert_eq!(seen, 22);
+    }
+
+    #[test]
+    fn the_order_depends_on_the_seed_alone() {
+        let data = data(20);
+        let (a, _) = one_epoch(&mut driver(1, 8, 1), &data);
+        let (b, _) = one_epoch(&mut driver(1, 8, 1), &data);
+        let (c, _) = one_epoch(&mut driver(2, 8, 1), &data);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn images_added_mid_epoch_join_the_next_epoch() {
+        let mut data = data(8);
+        let mut d = driver(3, 4, 2);
+        let p = pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
+        assert_eq!((p.images_in_epoch, p.epoch_size), (4, 8));
+        data.train.extend(images(5));
+        let p = pollster::block_on(d.advance(&data, Budget::Steps(10), &clock)).unwrap();
+        assert_eq!(p.steps.len(), 1, "the epoch keeps its 8 images");
+        assert!(p.epoch_end.is_some());
+        let (order, _) = one_epoch(&mut d, &data);
+        assert_eq!(order.len(), 13);
+    }
+
+    #[test]
+    fn images_removed_mid_epoch_are_skipped_not_indexed() {
+        let mut data = data(12);
+        let mut d = driver(4, 4, 1);
+        pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
+        data.train.truncate(5);
+        let p = pollster::block_on(d.advance(&data, Budget::Steps(10), &clock)).unwrap();
+        assert!(p.finished);
+        let trained: usize = d.trainer().history().iter().map(|m| m.batch).sum();
+        assert!(trained <= 4 + 5, "trained on {trained} images");
+    }
+
+    #[test]
+    fn lowering_the_epochs_ends_the_run_after_the_epoch_in_flight() {
+        let data = data(8);
+        let mut d = driver(5, 4, 10);
+        one_epoch(&mut d, &data);
+        one_epoch(&mut d, &data);
+        pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
+        // Epoch 2 (0-based) is in flight: asking for 1 epoch ends after it.
+        assert_eq!(d.set_num_epochs(1).unwrap(), 3);
+        assert!(!d.is_finished());
+        let p = pollster::block_on(d.advance(&data, Budget::Steps(10), &clock)).unwrap();
+        assert_eq!(p.epoch_end.unwrap().epoch, 2);
+        assert!(p.finished);
+        let p = pollster::block_on(d.advance(&data, Budget::Steps(10), &clock)).unwrap();
+        assert!(p.steps.is_empty() && p.finished);
+        // At a boundary the run ends at once; raising it continues the run.
+        assert_eq!(d.set_num_epochs(2).unwrap(), 3);
+        assert!(d.is_finished());
+        assert_eq!(d.set_num_epochs(4).unwrap(), 4);
+        assert!(!d.is_finished());
+        assert!(d.set_num_epochs(0).is_err());
+    }
+
+    #[test]
+    fn a_time_budget_grows_with_the_measured_step_cost() {
+        let data = data(64);
+        let mut d = driver(6, 2, 1);
+        let t = std::cell::Cell::new(0.0);
+        // Every clock read advances 10 ms: a step appears to cost 10 ms.
+        let clock = || {
+            t.set(t.get() + 10.0);
+            t.get()
+        };
+        let p = pollster::block_on(d.advance(&data, Budget::Millis(50.0), &clock)).unwrap();
+        assert_eq!(p.steps.len(), 1);
+        let p = pollster::block_on(d.advance(&data, Budget::Millis(50.0), &clock)).unwrap();
+        assert_eq!(p.steps.len(), 5);
+    }
+
+    #[test]
+    fn no_data_is_an_error_not_a_panic() {
+        let mut d = driver(0, 4, 1);
+        let empty = Cifar10::default();
+        let e = pollster::block_on(d.advance(&empty, Budget::Steps(1), &clock)).unwrap_err();
+        assert_eq!(e, TrainError::NoData);
+        let no_test = Cifar10 {
+            train: images(4),
+            test: CifarImages::default(),
+        };
+        let e = pollster::block_on(d.advance(&no_test, Budget::Steps(1), &clock)).unwrap_err();
+        assert_eq!(e, TrainError::NoTestData);
+    }
+}
