@@ -71,7 +71,7 @@ pub struct EpochDriver {
 impl EpochDriver {
     pub fn new(trainer: Trainer) -> Self {
         // A stream of its own, so that the order depends on the seed alone.
-        let shuffle = StdRng::seed_from_u64(trainer.config().seed ^ 0x5eed_0f_0de5);
+        let shuffle = StdRng::seed_from_u64(trainer.config().seed ^ 0x005e_ed0f_0de5);
         Self {
             trainer,
             shuffle,

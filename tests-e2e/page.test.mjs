@@ -1,92 +1,10 @@
 // End-to-end tests of the page in Debian's headless Chromium on its WebGPU
 // adapter (SwiftShader: real WebGPU, emulated on the CPU, hence tiny runs).
 // Serves the repository on a loopback port; data comes from $VAELAB_DATA's mini slice.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.resolve(ROOT, process.env.VAELAB_DATA || 'data');
-const MINI = path.join(DATA, 'cifar-10-batches-bin-mini');
-const OUT = path.join(ROOT, 'target', 'e2e');
-const HAVE_MINI = fs.existsSync(path.join(MINI, 'test_batch.bin'));
-const FLAGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-gpu-sandbox'];
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
-
-let server, base, browser, noGpuBrowser;
-
-// Routes: /data-mini/ → the mini slice; /data-bad/ → a truncated training file; else the repository.
-function resolve(urlPath) {
-  if (urlPath.startsWith('/data-mini/')) return path.join(MINI, path.basename(urlPath));
-  if (urlPath.startsWith('/data-bad/')) return path.join(OUT, 'bad', path.basename(urlPath));
-  return path.join(ROOT, path.normalize(urlPath));
-}
-
-before(async () => {
-  fs.mkdirSync(path.join(OUT, 'bad'), { recursive: true });
-  if (HAVE_MINI) {
-    const train = fs.readFileSync(path.join(MINI, 'data_batch_1.bin'));
-    fs.writeFileSync(path.join(OUT, 'bad', 'data_batch_1.bin'), train.subarray(0, 3073 * 10 + 100));
-    fs.copyFileSync(path.join(MINI, 'test_batch.bin'), path.join(OUT, 'bad', 'test_batch.bin'));
-  }
-  server = http.createServer((req, res) => {
-    const p = resolve(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    fs.readFile(p, (err, body) => {
-      if (err) { res.writeHead(404); res.end('not found'); return; }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(p)] || 'application/octet-stream', 'content-length': body.length });
-      res.end(body);
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, '--enable-unsafe-webgpu'] });
-  noGpuBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, '--disable-webgpu'] });
-});
-
-after(async () => {
-  await browser?.close();
-  await noGpuBrowser?.close();
-  server?.close();
-});
-
-async function open(b, query) {
-  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${base}/www/index.html${query}`);
-  page.logs = logs;
-  return page;
-}
-
-const status = (page) => page.evaluate(() => window.vaelab.status());
-
-async function waitFor(page, what, pred, timeout = 600_000) {
-  const start = Date.now();
-  for (;;) {
-    const s = await status(page);
-    if (pred(s)) return s;
-    if (s.state === 'error' && !what.includes('error')) throw new Error(`page error while waiting for ${what}: ${s.error}\n${page.logs.join('\n')}`);
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify({ ...s, metrics: s.metrics.length })}\n${page.logs.join('\n')}`);
-    await page.waitForTimeout(250);
-  }
-}
-
-/** Distinct colours on a canvas: a blank or flat canvas has very few. */
-function colours(page, testid) {
-  return page.evaluate((id) => {
-    const c = document.querySelector(`[data-testid=${id}]`);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    return seen.size;
-  }, testid);
-}
+import { OUT, HAVE_MINI, browser, noGpuBrowser, open, status, waitFor, colours } from './harness.mjs';
 
 const TINY = '?data=/data-mini/&images=64&tests=64&batchSize=16&latentSize=16&numEpochs=3';
 

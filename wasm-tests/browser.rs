@@ -1,14 +1,16 @@
 //! The training core on a real WebGPU adapter in headless Chromium, driven
-//! through the same `WebTrainer` API the page uses. SwiftShader emulates the
-//! GPU on the CPU here, so batches are tiny; speed is measured elsewhere.
+//! through the same `WebTrainer` API the page's worker uses, and inside a
+//! dedicated worker as the page runs it (which also keeps the test page's
+//! main thread free for the driver's polling). SwiftShader emulates the GPU
+//! on the CPU here, so batches are tiny; speed is measured elsewhere.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{JSON, Reflect};
-use vaelab::web::{WebDataset, WebTrainer, model_architecture, validate_config};
+use vaelab::web::{WebDataset, WebTrainer, in_worker, model_architecture, validate_config};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 #[cfg(vaelab_mini)]
 const TRAIN: &[u8] = include_bytes!(concat!(env!("VAELAB_MINI_DIR"), "/data_batch_1.bin"));
@@ -63,6 +65,11 @@ fn web_sys_log(msg: &str) {
 }
 
 #[wasm_bindgen_test]
+fn the_tests_run_where_the_page_runs_the_engine() {
+    assert!(in_worker(), "expected a dedicated worker's global scope");
+}
+
+#[wasm_bindgen_test]
 async fn trains_on_webgpu_and_the_loss_falls() {
     let t = WebTrainer::create(
         config(r#"{"lossMode":"ae","latentSize":16,"batchSize":8,"numEpochs":6}"#),
@@ -83,25 +90,30 @@ async fn trains_on_webgpu_and_the_loss_falls() {
     set.set_test_records("test_batch.bin", &data).unwrap();
     t.set_data(&set).unwrap();
     let before = num(&t.evaluate().await.map_err(message).unwrap(), "recon");
-    let mut steps = 0;
-    for _epoch in 0..6 {
-        loop {
-            let out = t.train_steps(4).await.map_err(message).unwrap();
-            let list: js_sys::Array = get(&out, "steps").into();
-            steps += list.length();
-            for s in list.iter() {
-                assert!(num(&s, "total").is_finite());
-            }
-            if get(&out, "epochDone").as_bool().unwrap() {
-                break;
-            }
+    let (mut steps, mut epochs, mut last_test) = (0, 0, f64::NAN);
+    while !t.finished().unwrap() {
+        // The first call of a time budget takes one step; later ones size themselves.
+        let out = t.advance(Some(200.0), None).await.map_err(message).unwrap();
+        let list: js_sys::Array = get(&out, "steps").into();
+        steps += list.length();
+        for s in list.iter() {
+            assert!(num(&s, "total").is_finite());
         }
-        t.end_epoch().unwrap();
+        let end = get(&out, "epochEnd");
+        if !end.is_null() {
+            assert_eq!(num(&end, "epoch") as u32, epochs);
+            last_test = num(&get(&end, "test"), "recon");
+            epochs += 1;
+        }
     }
-    assert_eq!(steps, 12);
-    let e = message(t.train_steps(1).await.unwrap_err());
+    assert_eq!((steps, epochs), (12, 6));
+    let e = message(t.advance(None, Some(1)).await.unwrap_err());
     assert!(e.contains("finished"), "{e}");
     let after = num(&t.evaluate().await.map_err(message).unwrap(), "recon");
+    assert!(
+        (after - last_test).abs() < 1e-3 * after,
+        "the last epoch's report is the test loss"
+    );
     wasm_bindgen_test::console_log!("WebGPU AE: {steps} steps, recon {before:.1} -> {after:.1}");
     assert!(after < 0.95 * before, "recon {before} -> {after}");
 }
@@ -121,10 +133,11 @@ async fn grids_have_canvas_sizes_and_save_load_reproduces_them() {
     set.set_test_records("test_batch.bin", &images(6, true))
         .unwrap();
     t.set_data(&set).unwrap();
-    let out = t.train_steps(2).await.map_err(message).unwrap();
+    let out = t.advance(None, Some(2)).await.map_err(message).unwrap();
     let steps: js_sys::Array = get(&out, "steps").into();
     assert_eq!(steps.length(), 2);
-    assert!(get(&out, "epochDone").as_bool().unwrap());
+    assert!(get(&out, "finished").as_bool().unwrap());
+    assert!(!get(&out, "epochEnd").is_null());
     let kl = num(&steps.get(1), "kl");
     assert!(kl.is_finite() && kl >= 0.0, "kl {kl}");
     let test = t.evaluate().await.map_err(message).unwrap();
@@ -216,7 +229,7 @@ async fn bad_configurations_and_bytes_are_rejected_with_clear_messages() {
     assert!(e.contains("cifar-10-binary.tar.gz"), "{e}");
     assert_eq!(set.train_size(), 0, "bad files leave the data untouched");
     t.set_data(&set).unwrap();
-    assert!(message(t.train_steps(1).await.unwrap_err()).contains("no training images"));
+    assert!(message(t.advance(None, Some(1)).await.unwrap_err()).contains("no training images"));
     assert!(message(t.set_beta(1.0, "cosine").unwrap_err()).contains("cosine"));
     let e = match WebTrainer::create(JsValue::UNDEFINED, Some("tpu".into())).await {
         Err(e) => message(e),
@@ -237,8 +250,10 @@ async fn the_cpu_fallback_trains_too() {
     let set = WebDataset::new();
     set.add_train_records("data_batch_1.bin", &images(4, false))
         .unwrap();
+    set.set_test_records("test_batch.bin", &images(2, true))
+        .unwrap();
     t.set_data(&set).unwrap();
-    let out = t.train_steps(1).await.map_err(message).unwrap();
+    let out = t.advance(None, Some(1)).await.map_err(message).unwrap();
     let steps: js_sys::Array = get(&out, "steps").into();
     assert!(num(&steps.get(0), "recon").is_finite());
 }

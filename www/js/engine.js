@@ -1,49 +1,29 @@
-// Drives the wasm trainer: one run at a time, a few steps per call (sized so
-// a call takes about a third of a second), the page redrawn between calls so
-// it never freezes. Losses come back once per call; grids every few seconds
-// and at each epoch's end, when the test set is evaluated too.
-
-const PKG = new URL('../../pkg/vaelab.js', import.meta.url).href;
-const GRID_EVERY_MS = 3000;
-const TARGET_CALL_S = 0.35;
-
-let loads = 0;
-/** A fresh instance of the wasm module (a crashed one cannot be reused). */
-export async function loadWasm() {
-  loads += 1;
-  const mod = await import(loads === 1 ? PKG : `${PKG}?instance=${loads}`);
-  await mod.default();
-  return mod;
-}
-
-/** Looks like the wasm instance itself died (a Rust panic aborts it): it must be replaced. */
-export function isFatal(e) {
-  return e instanceof WebAssembly.RuntimeError || /unreachable|RuntimeError|memory access out of bounds/i.test(String(e && (e.stack || e.message || e)));
-}
-
-function message(e) {
-  return e && e.message ? e.message : String(e);
-}
+// The page's handle on the engine, which lives in a Web Worker (worker.js):
+// commands go out as messages, and what comes back is folded into Run
+// objects that the views draw. Nothing here trains or evaluates.
 
 let nextRunId = 1;
+let nextReq = 1;
 
 export class Run {
   constructor(config) {
     this.id = nextRunId++;
     this.config = { ...config };
     this.steps = []; // {step, epoch, beta, batch, recon, kl, total, x}
-    this.tests = []; // {epoch, recon, kl, total, train: {recon, kl, total}}
+    this.tests = []; // {epoch, beta, recon, kl, total, train: {recon, kl, total}}
     this.markers = []; // {x, label}
-    this.state = 'idle';
+    this.state = 'loading';
     this.error = null;
     this.recon = null; // {width, height, data}
     this.samples = null;
-    this.snapshot = null; // safetensors bytes at the last epoch end
+    this.snapshot = null; // safetensors bytes after the last finished epoch (current run only)
+    this.snapshotEpochs = 0;
+    this.weightsDropped = false;
+    this.opened = null; // {name, test} for a model opened from a file or URL
     this.epoch = 0;
     this.seenInEpoch = 0;
     this.epochSize = 0;
     this.imagesPerSec = 0;
-    this.startedAt = null;
     this.numParams = 0;
   }
 
@@ -53,198 +33,226 @@ export class Run {
 }
 
 export class Engine {
-  constructor({ wasm, backend, onUpdate, beforeCall }) {
-    this.wasm = wasm;
-    this.backend = backend;
-    this.dataset = new wasm.WebDataset();
-    this.trainer = null;
-    this.run = null;
-    this.onUpdate = onUpdate;
-    this.beforeCall = beforeCall; // feeds data files that arrived meanwhile
-    this.looping = null;
-    this.stopRequested = false;
-    this.dead = false;
-    this.pendingOps = [];
-    this.onRefused = null;
-  }
-
-  /** A new run with `config`; replaces the trainer of any previous run. */
-  async start(config) {
-    // The new run is current at once (callers list it); the old loop stops after its call.
-    const prev = this.run;
-    const run = new Run(config);
-    this.run = run;
-    run.state = 'loading';
-    this.pendingOps = [];
-    if (this.looping) {
-      this.stopRequested = true;
-      await this.looping;
-    }
-    if (prev && prev.state === 'training') prev.state = 'paused';
-    if (this.trainer) { this.trainer.free(); this.trainer = null; }
-    this.onUpdate();
-    try {
-      this.trainer = await this.wasm.WebTrainer.create(run.config, this.backend);
-      this.trainer.set_data(this.dataset);
-      run.numParams = this.trainer.num_params();
-    } catch (e) {
-      return this.fail(run, e);
-    }
-    run.startedAt = performance.now();
-    return this.resume();
-  }
-
-  /** Continue a run from its last snapshot in a fresh engine (after a crash). */
-  async adopt(run) {
-    this.run = run;
-    try {
-      this.trainer = await this.wasm.WebTrainer.create(run.config, this.backend);
-      this.trainer.set_data(this.dataset);
-      if (run.snapshot) this.trainer.load(run.snapshot);
-      for (let e = 0; e < run.tests.length; e++) this.trainer.end_epoch();
-    } catch (e) {
-      return this.fail(run, e);
-    }
-    run.epoch = run.tests.length;
-    run.steps = run.steps.filter((s) => s.epoch < run.epoch);
-    run.seenInEpoch = 0;
-    run.error = null;
-    return this.resume();
-  }
-
-  async resume() {
-    const run = this.run;
-    if (!run || !this.trainer || this.looping || run.state === 'done' || run.state === 'error') return;
-    run.state = 'training';
-    this.stopRequested = false;
-    this.looping = this.loop(run).finally(() => { this.looping = null; this.applyPending(); });
-    this.onUpdate();
-    return this.looping;
-  }
-
-  async pause() {
-    if (!this.looping) return;
-    this.stopRequested = true;
-    await this.looping;
-    if (this.run && this.run.state === 'training') this.run.state = 'paused';
-    this.onUpdate();
-  }
-
-  async reset() {
-    await this.pause();
-    if (this.trainer) { this.trainer.free(); this.trainer = null; }
-    this.run = null;
-    this.onUpdate();
-  }
-
   /**
-   * Settings that change mid-run wait for the end of the call in flight (the
-   * trainer is busy during it) and apply before the next one.
+   * `onUpdate()` after anything changed; `onFatal(run, reason)` when the worker
+   * died (panic, lost GPU device): the page offers a restart from the snapshot.
    */
-  whenIdle(op) {
-    this.pendingOps.push(op);
-    if (!this.looping) this.applyPending();
+  constructor({ backend, onUpdate, onFatal, onRefused, onDataError }) {
+    this.backend = backend;
+    this.onUpdate = onUpdate;
+    this.onFatal = onFatal;
+    this.onRefused = onRefused;
+    this.onDataError = onDataError;
+    this.run = null;
+    this.runs = new Map();
+    this.trainSize = 0;
+    this.testSize = 0;
+    this.dataPending = 0;
+    this.wasmMemory = 0;
+    this.inWorker = false;
+    this.dead = false;
+    this.waiters = new Map();
+    this.ready = null;
+    this.worker = null;
   }
 
-  applyPending() {
-    const ops = this.pendingOps;
-    this.pendingOps = [];
-    for (const op of ops) {
-      try {
-        op();
-      } catch (e) {
-        if (this.onRefused) this.onRefused(message(e));
-      }
-    }
+  /** Start the worker and its wasm module; resolves once it is ready for commands. */
+  boot() {
+    this.dead = false;
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (e) => this.receive(e.data);
+    this.ready = new Promise((resolve, reject) => {
+      this.waiters.set('ready', { resolve, reject });
+      this.worker.onerror = (e) => {
+        e.preventDefault();
+        const text = e.message || 'the worker failed to load (was pkg/ built?)';
+        if (this.waiters.has('ready')) { this.waiters.get('ready').reject(new Error(text)); this.waiters.delete('ready'); }
+        else this.die('panic', `the engine crashed: ${text}`);
+      };
+    });
+    this.send({ cmd: 'init', backend: this.backend });
+    return this.ready;
   }
 
-  /** Change beta and its schedule mid-run; marked on the curves. */
-  setBeta(target, mode) {
-    const run = this.run;
-    if (!run) return;
-    this.whenIdle(() => {
-      if (!this.trainer || this.run !== run) return;
-      this.trainer.set_beta(target, mode);
-      run.config.targetBeta = target;
-      run.config.betaMode = mode;
-      if (run.steps.length) run.markers.push({ x: run.x, label: `β→${target}${mode === 'linear' ? ' lin' : ''}` });
+  send(msg, transfer = []) {
+    if (this.worker) this.worker.postMessage(msg, transfer);
+  }
+
+  /** Hand a data file to the engine (copied: the page keeps its bytes to refill a restarted engine). */
+  addData(src) {
+    this.dataPending += 1;
+    this.send({ cmd: 'data', kind: src.kind, name: src.name, bytes: src.bytes });
+  }
+
+  /** A new run. `model` (safetensors bytes) opens a saved model paused; `epochsDone` continues a snapshot. */
+  start(config, { model = null, paused = false, epochsDone = 0, run = null } = {}) {
+    const prev = this.run;
+    const r = run || new Run(config);
+    // An opened model replaces the current run only once the engine accepted it.
+    if (prev && prev !== r) { if (model && !run) r.previous = prev; else this.retire(prev); }
+    r.state = 'loading';
+    this.run = r;
+    this.runs.set(r.id, r);
+    this.send({ cmd: 'start', run: r.id, config: r.config, backend: this.backend, model, epochsDone, paused });
+    this.onUpdate();
+    return r;
+  }
+
+  /** An older run keeps curves, grids and metrics; its weights are dropped to keep the tab's memory bounded. */
+  retire(run) {
+    if (run.state === 'training' || run.state === 'loading') run.state = 'paused';
+    if (run.snapshot) { run.snapshot = null; run.weightsDropped = true; }
+  }
+
+  pause() { this.send({ cmd: 'pause' }); }
+  resume() {
+    if (!this.run || ['done', 'error'].includes(this.run.state)) return;
+    this.send({ cmd: 'resume' });
+  }
+
+  reset() {
+    if (this.run) this.retire(this.run);
+    this.run = null;
+    this.send({ cmd: 'reset' });
+    this.onUpdate();
+  }
+
+  setBeta(target, mode) { if (this.run) this.send({ cmd: 'setBeta', target, mode }); }
+  setEpochs(n) { if (this.run) this.send({ cmd: 'setEpochs', n }); }
+
+  /** The current run's model as safetensors bytes (saved between training calls). */
+  save() {
+    const req = nextReq++;
+    return new Promise((resolve, reject) => {
+      this.waiters.set(`save-${req}`, { resolve, reject });
+      this.send({ cmd: 'save', req });
     });
   }
 
-  setEpochs(n) {
+  /** Test hook: the worker destroys its GPUDevice. */
+  loseDevice() { this.send({ cmd: 'loseDevice' }); }
+
+  /** Throw the dead worker away; a new one is booted by `boot()`. */
+  terminate() {
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+    for (const [key, w] of this.waiters) { w.reject(new Error('the engine stopped')); this.waiters.delete(key); }
+  }
+
+  die(reason, text) {
+    if (this.dead) return;
+    this.dead = true;
+    this.terminate();
     const run = this.run;
-    if (!run) return;
-    this.whenIdle(() => {
-      if (!this.trainer || this.run !== run) return;
-      this.trainer.set_num_epochs(n);
-      run.config.numEpochs = n;
-      if (run.state === 'done' && run.epoch < n) run.state = 'paused';
-    });
-  }
-
-  async loop(run) {
-    const t = this.trainer;
-    let k = 1;
-    let lastGrid = 0;
-    try {
-      while (!this.stopRequested) {
-        if (this.beforeCall) this.beforeCall();
-        this.applyPending();
-        if (this.dataset.train_size() === 0) throw new Error('no training images loaded yet');
-        const t0 = performance.now();
-        const out = await t.train_steps(k);
-        const dt = (performance.now() - t0) / 1000;
-        run.epochSize = out.epochSize || run.epochSize;
-        let images = 0;
-        for (const s of out.steps) {
-          run.seenInEpoch += s.batch;
-          images += s.batch;
-          run.steps.push({ ...s, x: s.epoch + run.seenInEpoch / Math.max(1, run.epochSize) });
-        }
-        const rate = images / Math.max(dt, 1e-6);
-        run.imagesPerSec = run.imagesPerSec ? 0.7 * run.imagesPerSec + 0.3 * rate : rate;
-        k = Math.max(1, Math.min(64, Math.round((k * TARGET_CALL_S) / Math.max(dt, 1e-3))));
-        if (out.epochDone) {
-          const test = await t.evaluate();
-          const train = t.epoch_train_metrics(run.epoch);
-          run.tests.push({ epoch: run.epoch, beta: out.steps.length ? out.steps[out.steps.length - 1].beta : t.beta(), ...test, train });
-          t.end_epoch();
-          run.epoch += 1;
-          run.seenInEpoch = 0;
-          await this.refreshGrids(run);
-          lastGrid = performance.now();
-          run.snapshot = await t.save();
-          if (run.epoch >= run.config.numEpochs) {
-            run.state = 'done';
-            this.onUpdate();
-            return;
-          }
-        } else if (performance.now() - lastGrid > GRID_EVERY_MS) {
-          await this.refreshGrids(run);
-          lastGrid = performance.now();
-        }
-        this.onUpdate();
-        // Let the browser paint and handle input between calls.
-        await new Promise((r) => setTimeout(r, 0));
-      }
-    } catch (e) {
-      this.fail(run, e);
+    if (run) {
+      run.state = 'error';
+      run.error = text;
     }
+    this.onFatal(run, reason, text);
+    this.onUpdate();
   }
 
-  async refreshGrids(run) {
-    if (!this.trainer || this.dataset.test_size() === 0) return;
-    run.recon = await this.trainer.reconstruct();
-    if (run.config.lossMode === 'vae') run.samples = await this.trainer.sample(100, 10);
-  }
-
-  fail(run, e) {
-    run.state = 'error';
-    run.error = message(e);
-    if (isFatal(e)) {
-      this.dead = true;
-      run.error = `The compute engine stopped (${run.error}). This happens when the GPU device is lost or memory runs out.`;
+  receive(m) {
+    const run = m.run ? this.runs.get(m.run) : null;
+    switch (m.type) {
+      case 'ready':
+        this.inWorker = m.inWorker;
+        this.wasmMemory = m.wasmMemory;
+        this.waiters.get('ready')?.resolve(m);
+        this.waiters.delete('ready');
+        break;
+      case 'data':
+        this.dataPending = Math.max(0, this.dataPending - 1);
+        this.trainSize = m.train;
+        this.testSize = m.test;
+        this.wasmMemory = m.wasmMemory;
+        break;
+      case 'data-error':
+        this.dataPending = Math.max(0, this.dataPending - 1);
+        this.onDataError(m.name, m.message);
+        break;
+      case 'started':
+        if (!run) break;
+        run.config = { ...run.config, ...m.config };
+        run.numParams = m.numParams;
+        run.epoch = m.epoch;
+        this.wasmMemory = m.wasmMemory;
+        if (run.previous) { this.retire(run.previous); delete run.previous; }
+        this.onStarted?.(run);
+        break;
+      case 'evaluated':
+        if (run) run.opened = { ...(run.opened || {}), test: m.test };
+        break;
+      case 'state':
+        if (run && run.state !== 'error') run.state = m.state;
+        break;
+      case 'progress':
+        if (run) this.progress(run, m);
+        break;
+      case 'grids':
+        if (run) { run.recon = m.recon; if (m.samples) run.samples = m.samples; }
+        break;
+      case 'snapshot':
+        if (run && run === this.run) { run.snapshot = m.bytes; run.snapshotEpochs = m.epochsDone; }
+        break;
+      case 'config':
+        if (!run) break;
+        if (m.beta && run.steps.length) run.markers.push({ x: run.x, label: `β→${m.beta.target}${m.beta.mode === 'linear' ? ' lin' : ''}` });
+        run.config = { ...run.config, ...m.config };
+        if (m.epochs && m.epochs.inForce !== m.epochs.asked) this.onRefused(`The run was already in epoch ${m.epochs.inForce}: it ends after that epoch.`, true);
+        if (m.finished === false && run.state === 'done') run.state = 'paused';
+        if (m.finished && run.state === 'paused') run.state = 'done';
+        break;
+      case 'saved': {
+        const w = this.waiters.get(`save-${m.req}`);
+        this.waiters.delete(`save-${m.req}`);
+        if (w) { if (m.error) w.reject(new Error(m.error)); else w.resolve(m.bytes); }
+        break;
+      }
+      case 'start-failed':
+        if (!run) break;
+        run.state = 'error';
+        run.error = m.message;
+        if (run.previous && this.run === run) this.run = run.previous;
+        delete run.previous;
+        this.onStartFailed?.(run);
+        break;
+      case 'error':
+        if (run) { run.state = 'error'; run.error = m.message; }
+        break;
+      case 'refused':
+        this.onRefused(m.message);
+        break;
+      case 'memory':
+        this.wasmMemory = m.wasmMemory;
+        break;
+      case 'fatal':
+        this.die(m.reason, m.message);
+        break;
+      default:
+        break;
     }
     this.onUpdate();
+  }
+
+  progress(run, out) {
+    run.epochSize = out.epochSize || run.epochSize;
+    let images = 0;
+    for (const s of out.steps) {
+      run.seenInEpoch += s.batch;
+      images += s.batch;
+      run.steps.push({ ...s, x: s.epoch + run.seenInEpoch / Math.max(1, run.epochSize) });
+    }
+    if (images && out.millis > 0) {
+      const rate = (1000 * images) / out.millis;
+      run.imagesPerSec = run.imagesPerSec ? 0.7 * run.imagesPerSec + 0.3 * rate : rate;
+    }
+    if (out.epochEnd) {
+      const r = out.epochEnd;
+      run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train });
+    }
+    run.epoch = out.epoch;
+    run.seenInEpoch = out.imagesInEpoch;
+    if (out.epochSize) run.epochSize = out.epochSize;
   }
 }

@@ -1,8 +1,9 @@
-// VAE Lab's page: wires the settings, the data, the engine and the views,
-// keeps the URL in step with the settings, and exposes window.vaelab for tests.
+// VAE Lab's page: wires the settings, the data, the engine (a Web Worker) and
+// the views, keeps the URL in step with the settings, and exposes
+// window.vaelab for tests. Nothing on this thread trains or evaluates.
 import { DEFAULTS, fromQuery, toQuery, describe, sameArchitecture } from './state.js';
 import { fetchAll, readChosen, TRAIN_FILES, TEST_FILE, RECORD, mb } from './data.js';
-import { Engine, loadWasm } from './engine.js';
+import { Engine } from './engine.js';
 import { drawChart, smooth } from './chart.js';
 import { drawImage, clear, downloadCanvas, download } from './grids.js';
 import { bindControls, showConfig, setButtons } from './controls.js';
@@ -17,14 +18,12 @@ const page = parsed.page;
 let config = parsed.config;
 let adapterName = 'checking…';
 let engine = null;
-let wasm = null;
 let backend = page.backend === 'cpu' ? 'cpu' : 'webgpu';
 let pageState = 'loading'; // before a run exists: loading | idle | error
 let pageError = null;
 const runs = [];
 const selected = new Set();
 const sources = []; // every data file the page holds, to refill a restarted engine
-let pending = []; // files not yet handed to the engine's dataset
 const dataErrors = [];
 const limit = (v) => (v && Number(v) >= 1 ? Math.floor(Number(v)) : Infinity);
 const imageLimit = limit(page.images);
@@ -51,7 +50,8 @@ function hideBanner() { $('banner').hidden = true; }
 function currentRun() { return engine && engine.run; }
 function state() {
   const run = currentRun();
-  if (run) return run.state === 'loading' ? 'loading' : run.state;
+  if (run) return run.state;
+  if (pageState === 'idle' && engine && engine.dataPending > 0) return 'loading';
   return pageState;
 }
 window.vaelab = {
@@ -65,21 +65,28 @@ window.vaelab = {
       imagesPerSec: run ? run.imagesPerSec : 0,
       adapter: adapterName,
       backend,
+      engine: engine && engine.inWorker ? 'worker' : 'none',
+      wasmMemory: engine ? engine.wasmMemory : 0,
+      heldSnapshots: runs.filter((r) => r.snapshot).length,
+      opened: run && run.opened ? { ...run.opened } : null,
       config: run ? { ...run.config } : { ...config },
       metrics: run ? run.steps.map(({ step, epoch, beta, recon, kl, total }) => ({ step, epoch, beta, recon, kl, total })) : [],
       testMetrics: run ? run.tests.map(({ epoch, recon, kl, total }) => ({ epoch, recon, kl, total })) : [],
       dataErrors: [...dataErrors],
-      trainImages: engine ? engine.dataset.train_size() : 0,
-      testImages: engine ? engine.dataset.test_size() : 0,
+      trainImages: engine ? engine.trainSize : 0,
+      testImages: engine ? engine.testSize : 0,
       runs: runs.length,
     };
   },
+  /** Test hook: the worker destroys its GPU device, as a driver crash would. */
+  loseDevice() { engine?.loseDevice(); },
 };
 
 // ---------- rendering ----------
 let frame = 0;
 function update() {
   if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); });
+  maybeAutostart();
 }
 
 const COL = { recon: '#0b4fd6', kl: '#d9480f', beta: '#2b8a3e' };
@@ -87,7 +94,7 @@ function render() {
   const run = currentRun();
   const s = state();
   setButtons(s);
-  showProgress(run, s, engine ? engine.dataset.train_size() : 0);
+  showProgress(run, s, engine ? engine.trainSize : 0);
   const series = [];
   if (run) {
     const steps = run.steps;
@@ -102,6 +109,9 @@ function render() {
   drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax: run ? run.config.numEpochs : config.numEpochs, empty: run ? 'Waiting for the first training steps…' : 'Press Train (or a preset) to see the curves' });
   $('chart-note').textContent = run ? `${describe(run.config)} · ${run.numParams.toLocaleString()} parameters · sums over pixels, averaged over the batch` : '';
   if (run && run.recon) drawImage($('recon-grid'), run.recon); else clear($('recon-grid'), run ? 'Reconstructions appear after the first steps' : '');
+  const opened = run && run.opened && run.opened.test;
+  $('opened-note').hidden = !opened;
+  if (opened) $('opened-note').textContent = `${run.opened.name}: test recon ${opened.recon.toFixed(1)}${run.config.lossMode === 'vae' ? `, KL ${opened.kl < 10 ? opened.kl.toFixed(3) : opened.kl.toFixed(1)}` : ''} (one evaluation pass, before any training step).`;
   const vae = (run ? run.config : config).lossMode === 'vae';
   $('sample-note').hidden = vae;
   if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), vae ? '' : 'AE: no samples');
@@ -113,7 +123,7 @@ function render() {
 function showRunError(run) {
   $('banner').dataset.shown = '1';
   if (engine.dead) {
-    const snap = run.snapshot ? `from the end of epoch ${run.tests.length}` : 'from the start';
+    const snap = run.snapshot ? `from the end of epoch ${run.snapshotEpochs}` : 'from the start';
     banner(`<b>Training stopped.</b> ${escapeHtml(run.error)} Curves and grids are kept.`, {
       actions: [[`Restart the engine and resume ${snap}`, restartEngine, 'restart-engine']],
     });
@@ -158,39 +168,23 @@ async function applyConfig(next, { fromPreset = false } = {}) {
   update();
 }
 
-async function startRun() {
-  if (!engine) return;
-  if (engine.dataset.train_size() === 0 || engine.dataset.test_size() === 0) {
+function startRun() {
+  if (!engine || engine.dead) return;
+  if (engine.trainSize === 0 || engine.testSize === 0) {
     banner('Training needs CIFAR-10: at least <code>data_batch_1.bin</code> and <code>test_batch.bin</code>. Load them in the Data panel below.', { info: true, actions: [['Dismiss', hideBanner]] });
     return;
   }
   hideBanner();
   delete $('banner').dataset.shown;
-  const p = engine.start(config);
-  runs.push(engine.run);
-  update();
-  await p;
+  runs.push(engine.start(config));
   update();
 }
 
 // ---------- data ----------
-function feedPending() {
-  if (!engine) return;
-  while (pending.length) {
-    const f = pending[0];
-    try {
-      if (f.kind === 'tar') engine.dataset.load_tar_gz(f.name, f.bytes);
-      else if (f.name === TEST_FILE) engine.dataset.set_test_records(f.name, f.bytes);
-      else engine.dataset.add_train_records(f.name, f.bytes);
-    } catch (e) {
-      const msg = e.message || String(e);
-      if (msg.startsWith('busy')) return; // retried before the next training call
-      dataErrors.push(msg);
-      const i = sources.indexOf(f);
-      if (i >= 0) sources.splice(i, 1);
-    }
-    pending.shift();
-  }
+function onDataError(name, msg) {
+  dataErrors.push(msg);
+  const i = sources.findIndex((f) => f.name === name);
+  if (i >= 0) sources.splice(i, 1);
   showData();
 }
 
@@ -206,25 +200,24 @@ function addSource(src) {
     trainFed += Math.floor(src.bytes.length / RECORD);
   }
   sources.push(src);
-  pending.push(src);
-  feedPending();
-  maybeAutostart();
+  if (engine) engine.addData(src);
+  showData();
 }
 
 // autostart=1: start as soon as one training batch and the test batch are in;
 // the other batches join the run while it trains.
 let autostarted = false;
 function maybeAutostart() {
-  if (page.autostart !== '1' || autostarted || !engine || currentRun()) return;
-  if (engine.dataset.train_size() > 0 && engine.dataset.test_size() > 0) {
+  if (page.autostart !== '1' || autostarted || !engine || currentRun() || page.model) return;
+  if (engine.trainSize > 0 && engine.testSize > 0) {
     autostarted = true;
     startRun();
   }
 }
 
 function showData(extra = '') {
-  const train = engine ? engine.dataset.train_size() : 0;
-  const test = engine ? engine.dataset.test_size() : 0;
+  const train = engine ? engine.trainSize : 0;
+  const test = engine ? engine.testSize : 0;
   $('data-status').textContent = `Data: ${train.toLocaleString()} train · ${test.toLocaleString()} test${dataErrors.length ? ' · ⚠ see Data panel' : ''}`;
   const errors = dataErrors.map((e) => `<div class="error" data-testid="data-error">${escapeHtml(e)}</div>`).join('');
   $('data-text').innerHTML = `${train.toLocaleString()} training and ${test.toLocaleString()} test images loaded${imageLimit < Infinity || testLimit < Infinity ? ' (limited by the URL)' : ''}. ${extra}${errors}`;
@@ -285,10 +278,8 @@ function bindDownloads() {
     const run = currentRun();
     if (!run) return;
     try {
-      const running = run.state === 'training';
-      if (running) await engine.pause();
-      const bytes = engine.trainer ? await engine.trainer.save() : run.snapshot;
-      if (running) engine.resume();
+      const bytes = engine.dead || run !== engine.run ? run.snapshot : await engine.save();
+      if (!bytes) throw new Error('this run\'s weights are no longer held (only the current run keeps them)');
       download(new Blob([bytes]), `vaelab-${run.config.lossMode}${run.config.latentSize}-epoch${run.epoch}.safetensors`);
     } catch (e) {
       banner(`<b>Could not save the model:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
@@ -296,44 +287,107 @@ function bindDownloads() {
   });
   $('load-model').addEventListener('change', async (e) => {
     const file = e.target.files[0];
-    if (!file || !engine) return;
-    try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const arch = wasm.model_architecture(bytes);
-      config = { ...config, ...arch };
-      showConfig(config);
-      syncUrl();
-      await engine.pause();
-      await engine.start(config);
-      await engine.pause();
-      engine.trainer.load(bytes);
-      const run = engine.run;
-      run.state = 'paused';
-      runs.push(run);
-      await engine.refreshGrids(run);
-      banner(`Loaded ${escapeHtml(file.name)}: ${describe(config)}. Press Resume to keep training it.`, { info: true, actions: [['Dismiss', hideBanner]] });
-    } catch (err) {
-      banner(`<b>${escapeHtml(file.name)} is not a model this page can load:</b> ${escapeHtml(err.message || err)}`, { actions: [['Dismiss', hideBanner]] });
-    }
-    update();
+    e.target.value = '';
+    if (file) openModel(new Uint8Array(await file.arrayBuffer()), file.name);
+  });
+}
+
+/**
+ * A saved model (ours or the PyTorch exercise's) becomes a paused run: the
+ * engine reads its architecture, evaluates it once and draws its grids; no
+ * step is taken until Resume.
+ */
+function openModel(bytes, name) {
+  if (!engine || engine.dead) return;
+  if (engine.testSize === 0) {
+    banner(`<b>Cannot open ${escapeHtml(name)} yet:</b> the test images (<code>test_batch.bin</code>) are not loaded.`, { actions: [['Dismiss', hideBanner]] });
+    return;
+  }
+  hideBanner();
+  delete $('banner').dataset.shown;
+  const run = engine.start(config, { model: bytes, paused: true });
+  run.opened = { name };
+  runs.push(run);
+  update();
+}
+
+function onStarted(run) {
+  if (!run.opened) return;
+  config = { ...config, lossMode: run.config.lossMode, latentSize: run.config.latentSize };
+  showConfig(config);
+  syncUrl();
+  banner(`Opened ${escapeHtml(run.opened.name)}: ${escapeHtml(describe(run.config))}. Press Resume to train it further.`, { info: true, actions: [['Dismiss', hideBanner]] });
+}
+
+function onStartFailed(run) {
+  const i = runs.indexOf(run);
+  if (run.opened && i >= 0) runs.splice(i, 1);
+  if (engine.run === run) engine.run = null;
+  banner(run.opened ? `<b>${escapeHtml(run.opened.name)} is not a model this page can load:</b> ${escapeHtml(run.error)}` : `<b>The run could not start:</b> ${escapeHtml(run.error)}`, { actions: [['Dismiss', hideBanner]] });
+  $('banner').dataset.shown = '1';
+}
+
+/** `?model=<url>`: a checkpoint hosted next to the page opens as a paused run once the test set is in. */
+async function openModelFromUrl(url) {
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    await until(() => engine.dataPending === 0);
+    openModel(bytes, decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url));
+  } catch (e) {
+    banner(`<b>Could not open the model at <code>${escapeHtml(url)}</code>:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
+  }
+}
+
+function until(pred) {
+  return new Promise((resolve) => {
+    const tick = () => (pred() ? resolve() : setTimeout(tick, 100));
+    tick();
   });
 }
 
 // ---------- engine ----------
 async function makeEngine() {
-  wasm = await loadWasm();
-  engine = new Engine({ wasm, backend, onUpdate: update, beforeCall: feedPending });
-  engine.onRefused = (msg) => banner(`<b>Setting refused:</b> ${escapeHtml(msg)}`, { actions: [['Dismiss', hideBanner]] });
-  pending = [...sources];
-  feedPending();
+  engine = new Engine({
+    backend,
+    onUpdate: update,
+    onFatal: (run, reason, text) => {
+      // Replaces any earlier message about the same failure with the restart offer.
+      delete $('banner').dataset.shown;
+      if (!run) banner(`<b>The engine stopped:</b> ${escapeHtml(text)}`, { actions: [['Restart the engine', restartEngine, 'restart-engine']] });
+      update();
+    },
+    onRefused: (msg, info = false) => banner(info ? escapeHtml(msg) : `<b>Setting refused:</b> ${escapeHtml(msg)}`, { info, actions: [['Dismiss', hideBanner]] }),
+    onDataError,
+  });
+  engine.onStarted = onStarted;
+  engine.onStartFailed = onStartFailed;
+  await engine.boot();
+  for (const src of sources) engine.addData(src);
 }
 
+/** A new worker, refilled with the page's data, continuing the run from its last snapshot. */
 async function restartEngine() {
   const run = currentRun();
   hideBanner();
+  delete $('banner').dataset.shown;
+  if (run) { run.state = 'loading'; run.error = null; }
+  update();
   try {
-    await makeEngine();
-    if (run) await engine.adopt(run);
+    engine.terminate();
+    await engine.boot();
+    for (const src of sources) engine.addData(src);
+    if (run) {
+      const done = run.snapshot ? run.snapshotEpochs : 0;
+      run.tests = run.tests.slice(0, done);
+      run.steps = run.steps.filter((s) => s.epoch < done);
+      run.epoch = done;
+      run.seenInEpoch = 0;
+      run.error = null;
+      run.markers.push({ x: done, label: 'restarted' });
+      engine.start(run.config, { run, model: run.snapshot, epochsDone: done });
+    }
   } catch (e) {
     pageError = e.message || String(e);
     banner(`<b>The engine could not restart:</b> ${escapeHtml(pageError)}. Reload the page.`);
@@ -391,7 +445,7 @@ async function boot() {
   if (!sources.length) await loadFromServer();
   else pageState = 'idle';
   update();
-  maybeAutostart();
+  if (page.model) openModelFromUrl(page.model);
 }
 
 async function main() {
@@ -401,7 +455,7 @@ async function main() {
   $('train').addEventListener('click', () => startRun());
   $('pause').addEventListener('click', () => engine && engine.pause());
   $('resume').addEventListener('click', () => engine && engine.resume());
-  $('reset').addEventListener('click', async () => { if (engine) await engine.reset(); pageState = 'idle'; hideBanner(); update(); });
+  $('reset').addEventListener('click', () => { if (engine) engine.reset(); pageState = 'idle'; hideBanner(); update(); });
   showConfig(config);
   syncUrl();
   if (parsed.problems.length) {

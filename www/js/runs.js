@@ -21,7 +21,7 @@ export function renderRuns(runs, current, selected, onToggle) {
       `${run.tests.length} / ${run.config.numEpochs}`,
       t ? t.recon.toFixed(1) : '–',
       t && run.config.lossMode === 'vae' ? t.kl.toFixed(1) : '–',
-      run.error ? `error` : run.state,
+      (run.error ? 'error' : run.state) + (run.weightsDropped ? ' · weights not kept' : ''),
     ];
     for (const [i, text] of cells.entries()) {
       const td = document.createElement('td');
@@ -34,6 +34,7 @@ export function renderRuns(runs, current, selected, onToggle) {
         box.addEventListener('change', () => onToggle(run.id, box.checked));
         td.appendChild(box);
       } else td.textContent = text;
+      if (i === 5 && run.weightsDropped) td.title = 'Only the current run keeps its model in memory (a class session runs many); download a model while its run is current.';
       if (i === 5 && run.error) { td.title = run.error; td.className = 'error'; }
       tr.appendChild(td);
     }

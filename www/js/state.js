@@ -27,7 +27,8 @@ export const PRESETS = [
 const NUMERIC = ['latentSize', 'targetBeta', 'numEpochs', 'batchSize', 'lr', 'seed'];
 // Page options that are not part of the training config.
 // images / tests: use only the first N training / test images (quick classroom demos, tests).
-export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset'];
+// model: a safetensors URL (e.g. a teacher's trained checkpoint) opened as a paused run.
+export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset', 'model'];
 
 // Latent slider: positions 0..1000 map to 16..1024 on a log scale; the
 // exercise's values are "stops" the slider snaps to when near.

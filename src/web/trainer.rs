@@ -1,0 +1,224 @@
+//! `WebTrainer`: one run's epoch driver, as the worker calls it. Every await
+//! holds the run's `RefCell` borrow, so a second call made meanwhile is
+//! refused ("busy") instead of interleaved; none panics on bad input.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+
+use super::{BUSY_DATA, WebDataset, device, err, image, now_ms, parse_config, to_js};
+use crate::BetaSchedule;
+use crate::cifar::{Cifar10, CifarImages};
+use crate::driver::{Budget, EpochDriver};
+use crate::grid;
+use crate::train::{RECON_COUNT, SAMPLE_COUNT, Trainer};
+
+struct State {
+    driver: EpochDriver,
+    data: Rc<RefCell<Cifar10>>,
+}
+
+#[wasm_bindgen]
+pub struct WebTrainer {
+    state: Rc<RefCell<State>>,
+    backend: String,
+}
+
+macro_rules! lock {
+    ($state:expr) => {
+        $state.try_borrow_mut().map_err(|_| {
+            err("busy: another call on this trainer is still running; await it first")
+        })?
+    };
+}
+
+macro_rules! peek {
+    ($state:expr) => {
+        $state.try_borrow().map_err(|_| err("busy"))?
+    };
+}
+
+#[wasm_bindgen]
+impl WebTrainer {
+    /// `config`: `{lossMode, latentSize, targetBeta, betaMode, numEpochs, batchSize, lr, seed}`
+    /// (missing fields take the exercise's defaults); `backend`: "webgpu" (default) or "cpu".
+    pub async fn create(config: JsValue, backend: Option<String>) -> Result<WebTrainer, JsValue> {
+        let config = parse_config(config)?;
+        let backend = backend.unwrap_or_else(|| "webgpu".into());
+        let device = device(&backend).await?;
+        let trainer = Trainer::new(config, &device).map_err(err)?;
+        Ok(WebTrainer {
+            state: Rc::new(RefCell::new(State {
+                driver: EpochDriver::new(trainer),
+                data: Rc::default(),
+            })),
+            backend,
+        })
+    }
+
+    /// "webgpu" or "cpu".
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The configuration in force (camelCase fields, as `create` takes them).
+    pub fn config(&self) -> Result<JsValue, JsValue> {
+        to_js(peek!(self.state).driver.trainer().config())
+    }
+
+    pub fn num_params(&self) -> Result<u32, JsValue> {
+        Ok(peek!(self.state).driver.trainer().net().num_params() as u32)
+    }
+
+    /// 0-based epoch in progress (the epoch count once finished).
+    pub fn epoch(&self) -> Result<u32, JsValue> {
+        Ok(peek!(self.state).driver.trainer().epoch() as u32)
+    }
+
+    pub fn finished(&self) -> Result<bool, JsValue> {
+        Ok(peek!(self.state).driver.is_finished())
+    }
+
+    /// Train and evaluate on `data` from now on (shared, not copied).
+    pub fn set_data(&self, data: &WebDataset) -> Result<(), JsValue> {
+        lock!(self.state).data = data.data.clone();
+        Ok(())
+    }
+
+    /// The core's epoch loop, one time-boxed call: steps for about `millis`
+    /// (or exactly `steps`, when given) or until the epoch ends, whose test
+    /// evaluation then runs in the same call. Resolves to
+    /// `{steps: [{step, epoch, beta, batch, recon, kl, total}], epochEnd: {epoch, beta, train, test} | null,
+    /// epoch, imagesInEpoch, epochSize, millis, finished}`.
+    pub async fn advance(
+        &self,
+        millis: Option<f64>,
+        steps: Option<u32>,
+    ) -> Result<JsValue, JsValue> {
+        let state = self.state.clone();
+        let mut s = lock!(state);
+        let State { driver, data } = &mut *s;
+        let data = data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        if driver.is_finished() {
+            return Err(err(
+                "the run is finished; raise numEpochs with set_num_epochs or start a new run",
+            ));
+        }
+        let budget = match (steps, millis) {
+            (Some(n), _) => Budget::Steps(n as usize),
+            (None, Some(ms)) if ms.is_finite() && ms > 0.0 => Budget::Millis(ms),
+            _ => Budget::Steps(1),
+        };
+        let progress = driver.advance(&data, budget, &now_ms).await.map_err(err)?;
+        to_js(&progress)
+    }
+
+    /// Test-set losses `{recon, kl, total}` (VAE at beta 1, z sampled).
+    pub async fn evaluate(&self) -> Result<JsValue, JsValue> {
+        let state = self.state.clone();
+        let s = lock!(state);
+        let data = s.data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        let m = s.driver.trainer().evaluate(&data.test).await.map_err(err)?;
+        to_js(&m)
+    }
+
+    /// Change beta's target and schedule ("constant" or "linear") from the next step on.
+    pub fn set_beta(&self, target: f32, mode: &str) -> Result<(), JsValue> {
+        let mode: BetaSchedule = mode
+            .parse()
+            .map_err(|e: String| err(format!("betaMode: {e}")))?;
+        lock!(self.state)
+            .driver
+            .trainer_mut()
+            .set_beta(target, mode)
+            .map_err(err)
+    }
+
+    /// Change the run's length; lowering it below the epoch in flight ends the
+    /// run after that epoch. Resolves to the epoch count in force.
+    pub fn set_num_epochs(&self, n: u32) -> Result<u32, JsValue> {
+        lock!(self.state)
+            .driver
+            .set_num_epochs(n as usize)
+            .map(|n| n as u32)
+            .map_err(err)
+    }
+
+    /// Continue from a snapshot taken after `epochs_done` epochs (after `load`).
+    pub fn resume_at_epoch(&self, epochs_done: u32) -> Result<(), JsValue> {
+        lock!(self.state)
+            .driver
+            .resume_at_epoch(epochs_done as usize);
+        Ok(())
+    }
+
+    /// Beta for the current epoch.
+    pub fn beta(&self) -> f32 {
+        self.state
+            .try_borrow()
+            .map(|s| s.driver.trainer().beta())
+            .unwrap_or(f32::NAN)
+    }
+
+    /// Test images beside their reconstructions, as RGBA `{width, height, data}`:
+    /// the first `count` (≤ 36 by default) test images, or the given records.
+    pub async fn reconstruct(
+        &self,
+        count: Option<u32>,
+        records: Option<Vec<u8>>,
+    ) -> Result<JsValue, JsValue> {
+        let state = self.state.clone();
+        let s = lock!(state);
+        let data = s.data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        let given;
+        let images = match records {
+            Some(bytes) => {
+                given = CifarImages::parse("records", &bytes).map_err(err)?;
+                &given
+            }
+            None => &data.test,
+        };
+        if images.is_empty() {
+            return Err(err("no test images loaded"));
+        }
+        let n = (count.unwrap_or(RECON_COUNT as u32) as usize).clamp(1, images.len().min(256));
+        let idx: Vec<usize> = (0..n).collect();
+        let values = s
+            .driver
+            .trainer()
+            .reconstruct(images, &idx)
+            .await
+            .map_err(err)?;
+        let (w, h, rgba) = grid::recon_pairs_rgba(images, &idx, &values, 6);
+        image(w, h, rgba)
+    }
+
+    /// Decodings of the fixed noise z ~ N(0, I), `count` (≤ 100) in a grid of `cols`.
+    pub async fn sample(&self, count: Option<u32>, cols: Option<u32>) -> Result<JsValue, JsValue> {
+        let state = self.state.clone();
+        let s = lock!(state);
+        let n = (count.unwrap_or(SAMPLE_COUNT as u32) as usize).clamp(1, SAMPLE_COUNT);
+        let values = s.driver.trainer().sample(n).await.map_err(err)?;
+        let (w, h, rgba) = grid::samples_rgba(&values, cols.unwrap_or(10).max(1) as usize);
+        image(w, h, rgba)
+    }
+
+    /// The model as SafeTensors bytes (the exercise's PyTorch names and layouts).
+    pub async fn save(&self) -> Result<Uint8Array, JsValue> {
+        let state = self.state.clone();
+        let s = lock!(state);
+        let bytes = s.driver.trainer().save().await.map_err(err)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// Load weights saved by `save` (or by the exercise's PyTorch code) of the same architecture.
+    pub fn load(&self, bytes: &[u8]) -> Result<(), JsValue> {
+        lock!(self.state)
+            .driver
+            .trainer_mut()
+            .load(bytes)
+            .map_err(err)
+    }
+}

@@ -1,0 +1,127 @@
+// The engine in its Web Worker, seen from the page: the page stays usable
+// while it trains on either backend, saved models open as paused runs (from a
+// file or a URL), a run whose epochs are lowered ends, and a lost GPU device
+// is recovered from the last epoch's snapshot.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fs from 'node:fs';
+import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, browser, open, status, waitFor, colours, needs } from './harness.mjs';
+
+const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
+const NO_FIXTURES = needs(HAVE_MINI && HAVE_FIXTURES, 'no mini slice or no PyTorch fixtures beside the checkout');
+const TINY = '?data=/data-mini/&images=32&tests=32&batchSize=16&latentSize=16';
+
+/** Type a number into a field and commit it, as leaving the field does. */
+async function setNumber(page, testid, value) {
+  const field = page.locator(`[data-testid=${testid}]`);
+  await field.fill(String(value));
+  await field.dispatchEvent('change');
+}
+
+/** Longest main-thread task (ms) since `watchLongTasks`, and how many there were. */
+async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__long = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); }).observe({ type: 'longtask', buffered: false });
+  });
+  return async () => page.evaluate(() => ({ count: window.__long.length, max: Math.max(0, ...window.__long) }));
+}
+
+for (const backend of ['webgpu', 'cpu']) {
+  test(`training on ${backend} runs in a worker; Pause and the settings respond while it trains`, { skip: NO_MINI }, async () => {
+    const page = await open(browser, `${TINY}&numEpochs=50&autostart=1${backend === 'cpu' ? '&backend=cpu' : ''}`);
+    const first = await waitFor(page, 'training', (s) => s.metrics.length > 0);
+    assert.equal(first.engine, 'worker', 'the engine must run in a Web Worker');
+    assert.equal(first.backend, backend);
+    const longTasks = await watchLongTasks(page);
+    const before = (await status(page)).metrics.length;
+    await waitFor(page, 'more steps', (s) => s.metrics.length >= before + 2, 300_000);
+    // A setting applies between training calls, without a new run.
+    await setNumber(page, 'epochs', 40);
+    await waitFor(page, 'epochs 40 in force', (s) => s.config.numEpochs === 40, 120_000);
+    await page.click('[data-testid=pause]');
+    const paused = await waitFor(page, 'pause', (s) => s.state === 'paused', 60_000);
+    await page.waitForTimeout(1500);
+    assert.equal((await status(page)).metrics.length, paused.metrics.length, 'steps continued while paused');
+    assert.equal(paused.runs, 1);
+    const lt = await longTasks();
+    console.log(`${backend}: main-thread long tasks while training: ${lt.count}, longest ${lt.max.toFixed(0)} ms`);
+    await page.close();
+  });
+}
+
+test('Load model: our own file and the PyTorch fixture open paused, evaluated and drawn; Resume trains on', { skip: NO_FIXTURES }, async () => {
+  const page = await open(browser, `${TINY}&numEpochs=1&autostart=1`);
+  await waitFor(page, 'the run', (s) => s.state === 'done');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-model]')]);
+  const own = path.join(OUT, 'own-model.safetensors');
+  await download.saveAs(own);
+  for (const file of [own, path.join(FIXTURES, 'vae16_init.safetensors')]) {
+    const runsBefore = (await status(page)).runs;
+    await page.setInputFiles('[data-testid=load-model]', file);
+    const s = await waitFor(page, `${path.basename(file)} opened`, (x) => x.runs === runsBefore + 1 && x.state === 'paused' && x.opened && x.opened.test, 120_000);
+    assert.equal(s.metrics.length, 0, 'no step before Resume');
+    assert.ok(Number.isFinite(s.opened.test.recon));
+    assert.equal(s.config.latentSize, 16);
+    assert.equal(s.config.lossMode, file === own ? 'ae' : 'vae');
+    assert.ok(await colours(page, 'recon-grid') > 50, 'reconstructions drawn');
+    if (s.config.lossMode === 'vae') {
+      assert.ok(await colours(page, 'sample-grid') > 50, 'samples drawn');
+      assert.ok(s.opened.test.kl > 0, 'a VAE reports its KL');
+    }
+    assert.match(await page.locator('[data-testid=opened-note]').textContent(), /test recon/);
+    await page.waitForTimeout(1000);
+    assert.equal((await status(page)).metrics.length, 0, 'still no step while paused');
+  }
+  await page.screenshot({ path: path.join(OUT, 'model-opened.png') });
+  await page.click('[data-testid=resume]');
+  await waitFor(page, 'training after Resume', (s) => s.metrics.length >= 1);
+  // A file that is not a model is refused by name, and the page keeps working.
+  const junk = path.join(OUT, 'junk.safetensors');
+  fs.writeFileSync(junk, 'not a model');
+  await page.setInputFiles('[data-testid=load-model]', junk);
+  await page.locator('[data-testid=banner]', { hasText: 'junk.safetensors' }).waitFor({ timeout: 60_000 });
+  assert.equal((await status(page)).config.lossMode, 'vae', 'the current run is untouched');
+  await page.close();
+});
+
+test('?model=<url> opens a hosted checkpoint as a paused run', { skip: NO_FIXTURES }, async () => {
+  const page = await open(browser, `${TINY}&model=/fixtures/ae16_init.safetensors`);
+  const s = await waitFor(page, 'the model opened', (x) => x.state === 'paused' && x.opened && x.opened.test, 180_000);
+  assert.equal(s.metrics.length, 0);
+  assert.equal(s.config.lossMode, 'ae');
+  assert.ok(await colours(page, 'recon-grid') > 50);
+  await page.click('[data-testid=resume]');
+  await waitFor(page, 'training after Resume', (x) => x.metrics.length >= 1);
+  await page.close();
+});
+
+test('lowering the epochs below the current epoch ends the run after the epoch in flight', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${TINY}&numEpochs=30&autostart=1`);
+  await waitFor(page, 'two epochs', (s) => s.testMetrics.length >= 2);
+  await setNumber(page, 'epochs', 1);
+  const done = await waitFor(page, 'the end of the run', (s) => s.state === 'done', 120_000);
+  assert.ok(done.testMetrics.length >= 2 && done.testMetrics.length <= 4, `${done.testMetrics.length} epochs`);
+  assert.equal(done.error, null);
+  await page.close();
+});
+
+test('a lost GPU device is reported and the run restarts from its last snapshot', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${TINY}&numEpochs=50&autostart=1`);
+  const snap = await waitFor(page, 'a snapshot', (s) => s.testMetrics.length >= 1 && s.heldSnapshots === 1);
+  await page.evaluate(() => window.vaelab.loseDevice());
+  const lost = await waitFor(page, 'the device loss', (s) => s.state === 'error');
+  assert.match(lost.error, /GPU device was lost/);
+  const banner = page.locator('[data-testid=banner]');
+  assert.match(await banner.textContent(), /lost/);
+  await page.screenshot({ path: path.join(OUT, 'device-lost.png') });
+  const epochs = lost.testMetrics.length;
+  assert.ok(epochs >= snap.testMetrics.length);
+  await page.click('[data-testid=restart-engine]');
+  const again = await waitFor(page, 'training after the restart', (s) => s.state === 'training' && s.metrics.some((m) => m.epoch >= epochs));
+  assert.equal(again.runs, 1, 'the same run continues');
+  assert.ok(again.testMetrics.length >= Math.min(epochs, 1), 'earlier epochs are kept');
+  assert.equal(again.engine, 'worker');
+  await page.close();
+});

@@ -1,0 +1,105 @@
+// What every end-to-end test file shares: a loopback server for the
+// repository, the mini slice and the fixtures; Debian's headless Chromium with
+// and without WebGPU; and helpers that read the page's status contract.
+import { before, after } from 'node:test';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The data root, as src/lib.rs's data_root() finds it.
+const DATA = process.env.VAELAB_DATA ? path.resolve(ROOT, process.env.VAELAB_DATA)
+  : !fs.existsSync(path.join(ROOT, 'data')) && fs.existsSync(path.join(ROOT, '../shared/data')) ? path.join(ROOT, '../shared/data')
+    : path.join(ROOT, 'data');
+export const MINI = path.join(DATA, 'cifar-10-batches-bin-mini');
+export const OUT = path.join(ROOT, 'target', 'e2e');
+export const HAVE_MINI = fs.existsSync(path.join(MINI, 'test_batch.bin'));
+const FLAGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-gpu-sandbox'];
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+let server;
+export let base, browser, noGpuBrowser;
+
+// The exercise's PyTorch checkpoints, beside the checkout as the data is.
+export const FIXTURES = path.resolve(ROOT, '../shared/fixtures/pytorch-parity');
+export const HAVE_FIXTURES = fs.existsSync(path.join(FIXTURES, 'vae16_init.safetensors'));
+
+/** A skip reason when `have` is false: loud outside CI, and under CI the test runs (and fails on what is missing). */
+export function needs(have, what) {
+  if (have || process.env.CI) return false;
+  return `SKIPPED: ${what}`;
+}
+
+// Routes: /data-mini/ → the mini slice; /data-bad/ → a truncated training file;
+// /fixtures/ → the PyTorch checkpoints; else the repository.
+function resolve(urlPath) {
+  if (urlPath.startsWith('/data-mini/')) return path.join(MINI, path.basename(urlPath));
+  if (urlPath.startsWith('/fixtures/')) return path.join(FIXTURES, path.basename(urlPath));
+  if (urlPath.startsWith('/data-bad/')) return path.join(OUT, 'bad', path.basename(urlPath));
+  return path.join(ROOT, path.normalize(urlPath));
+}
+
+before(async () => {
+  fs.mkdirSync(path.join(OUT, 'bad'), { recursive: true });
+  if (HAVE_MINI) {
+    const train = fs.readFileSync(path.join(MINI, 'data_batch_1.bin'));
+    fs.writeFileSync(path.join(OUT, 'bad', 'data_batch_1.bin'), train.subarray(0, 3073 * 10 + 100));
+    fs.copyFileSync(path.join(MINI, 'test_batch.bin'), path.join(OUT, 'bad', 'test_batch.bin'));
+  }
+  server = http.createServer((req, res) => {
+    const p = resolve(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    fs.readFile(p, (err, body) => {
+      if (err) { res.writeHead(404); res.end('not found'); return; }
+      res.writeHead(200, { 'content-type': TYPES[path.extname(p)] || 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, '--enable-unsafe-webgpu'] });
+  noGpuBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, '--disable-webgpu'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await noGpuBrowser?.close();
+  server?.close();
+});
+
+export async function open(b, query) {
+  const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(`${base}/www/index.html${query}`);
+  page.logs = logs;
+  return page;
+}
+
+export const status = (page) => page.evaluate(() => window.vaelab.status());
+
+export async function waitFor(page, what, pred, timeout = 600_000) {
+  const start = Date.now();
+  for (;;) {
+    const s = await status(page);
+    if (pred(s)) return s;
+    if (s.state === 'error' && !what.includes('error')) throw new Error(`page error while waiting for ${what}: ${s.error}\n${page.logs.join('\n')}`);
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify({ ...s, metrics: s.metrics.length })}\n${page.logs.join('\n')}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Distinct colours on a canvas: a blank or flat canvas has very few. */
+export function colours(page, testid) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`[data-testid=${id}]`);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  }, testid);
+}
+

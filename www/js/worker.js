@@ -1,0 +1,284 @@
+// The engine, in a dedicated module Worker: it loads pkg/, owns the dataset
+// and the current run's trainer, and runs the core's epoch loop (Rust's
+// EpochDriver, through WebTrainer.advance) in time-boxed calls. The page only
+// sends commands and draws what comes back: step metrics, epoch reports,
+// grids as transferable RGBA buffers, snapshots, errors.
+//
+// Nothing here computes a number: scheduling (when to call, when to draw a
+// grid, when to apply a setting) is all this file decides.
+
+import init, * as wasm from '../../pkg/vaelab.js';
+
+/** Milliseconds of training per call: Pause and settings wait at most this long (plus one step). */
+const CALL_MS = 250;
+/** Grids may take at most this share of the engine's time (they also refresh at every epoch end). */
+const GRID_SHARE = 0.1;
+const GRID_MIN_GAP_MS = 1000;
+
+let exports = null;
+let dataset = null;
+let trainer = null;
+let runId = 0;
+let running = false;
+/** A command is using the trainer outside the loop (start, save): data and settings wait. */
+let busy = 0;
+let stopRequested = false;
+let looping = null;
+let ops = [];
+let gpuDevice = null;
+let deviceLost = null; // the reason, once the GPU device is gone
+let fatalSent = false;
+
+const post = (msg, transfer = []) => self.postMessage(msg, transfer);
+const message = (e) => (e && e.message ? e.message : String(e));
+
+/** A Rust panic aborts the wasm instance: every later call would fail, so the worker must be replaced. */
+function isFatal(e) {
+  return e instanceof WebAssembly.RuntimeError || /unreachable|RuntimeError|memory access out of bounds/i.test(String(e && (e.stack || e.message || e)));
+}
+
+function fatal(reason, text) {
+  if (fatalSent) return;
+  fatalSent = true;
+  running = false;
+  stopRequested = true;
+  // A lost device often shows first as a panic in wgpu: give its 'lost'
+  // promise a moment, so the page is told the cause rather than the symptom.
+  const send = () => post(deviceLost ? { type: 'fatal', run: runId, reason: 'device-lost', message: deviceLost } : { type: 'fatal', run: runId, reason, message: text });
+  if (reason === 'panic' && gpuDevice && !deviceLost) setTimeout(send, 300);
+  else send();
+}
+
+// Keep the GPUDevice that wgpu asks for: its loss is reported at once (a lost
+// device would otherwise surface as a hung read), and tests can destroy it.
+if (self.GPUAdapter && GPUAdapter.prototype.requestDevice) {
+  const request = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await request.apply(this, args);
+    gpuDevice = device;
+    device.lost.then((info) => {
+      if (device !== gpuDevice) return;
+      deviceLost = `the GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''})`;
+      fatal('device-lost', deviceLost);
+    });
+    return device;
+  };
+}
+
+self.addEventListener('unhandledrejection', (e) => {
+  if (isFatal(e.reason)) fatal('panic', `the engine crashed: ${message(e.reason)}`);
+});
+
+function memoryBytes() {
+  return exports && exports.memory ? exports.memory.buffer.byteLength : 0;
+}
+
+function dataSizes() {
+  return { type: 'data', train: dataset.train_size(), test: dataset.test_size(), wasmMemory: memoryBytes() };
+}
+
+/** Settings and data wait for the call in flight (the trainer is busy during it). */
+function whenIdle(op) {
+  ops.push(op);
+  if (!running && !busy) applyOps();
+}
+
+async function applyOps() {
+  const list = ops;
+  ops = [];
+  for (const op of list) {
+    try {
+      await op();
+    } catch (e) {
+      if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
+      post({ type: 'refused', run: runId, message: message(e) });
+    }
+  }
+}
+
+function image(img) {
+  return { width: img.width, height: img.height, data: img.data };
+}
+
+async function grids(id) {
+  const t0 = performance.now();
+  const recon = image(await trainer.reconstruct());
+  const cfg = trainer.config();
+  const samples = cfg.lossMode === 'vae' ? image(await trainer.sample(100, 10)) : null;
+  const transfer = [recon.data.buffer, ...(samples ? [samples.data.buffer] : [])];
+  post({ type: 'grids', run: id, recon, samples }, transfer);
+  return performance.now() - t0;
+}
+
+async function snapshot(id) {
+  const bytes = await trainer.save();
+  post({ type: 'snapshot', run: id, epochsDone: trainer.epoch(), bytes }, [bytes.buffer]);
+}
+
+async function loop(id) {
+  let gridMs = 0;
+  let trainedSinceGrid = 0;
+  let lastGrid = performance.now();
+  try {
+    while (!stopRequested && id === runId) {
+      await applyOps();
+      if (stopRequested || id !== runId) break;
+      if (trainer.finished()) { post({ type: 'state', run: id, state: 'done' }); break; }
+      const out = await trainer.advance(CALL_MS);
+      post({ type: 'progress', run: id, ...out });
+      trainedSinceGrid += out.millis;
+      if (out.epochEnd) {
+        gridMs = await grids(id);
+        trainedSinceGrid = 0;
+        lastGrid = performance.now();
+        await snapshot(id);
+      } else if (trainedSinceGrid * GRID_SHARE >= gridMs * (1 - GRID_SHARE) && performance.now() - lastGrid > GRID_MIN_GAP_MS) {
+        gridMs = await grids(id);
+        trainedSinceGrid = 0;
+        lastGrid = performance.now();
+      }
+      if (out.finished) { post({ type: 'state', run: id, state: 'done' }); break; }
+      // A macrotask between calls: on the CPU backend the call itself never
+      // yields, and Pause must be able to arrive.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } catch (e) {
+    if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
+    // A failed device read is often the first sign of a lost device, whose
+    // 'lost' promise settles a moment later: then the engine must be replaced.
+    if (gpuDevice && !deviceLost) await new Promise((r) => setTimeout(r, 1000));
+    if (deviceLost) return fatal('device-lost', deviceLost);
+    post({ type: 'error', run: id, message: message(e) });
+  }
+}
+
+function startLoop() {
+  if (!trainer || running) return;
+  running = true;
+  stopRequested = false;
+  post({ type: 'state', run: runId, state: 'training' });
+  const id = runId;
+  looping = loop(id).finally(async () => {
+    running = false;
+    looping = null;
+    await applyOps();
+    if (stopRequested && id === runId && !fatalSent && trainer && !trainer.finished()) post({ type: 'state', run: id, state: 'paused' });
+  });
+}
+
+async function stopLoop() {
+  if (!looping) return;
+  stopRequested = true;
+  await looping;
+}
+
+async function start({ run, config, backend, model, epochsDone, paused }) {
+  // A file that is no model is refused before the current run is touched.
+  const cfg = model ? { ...config, ...wasm.model_architecture(model) } : config;
+  await stopLoop();
+  if (trainer) { trainer.free(); trainer = null; }
+  runId = run;
+  const t = await wasm.WebTrainer.create(cfg, backend);
+  t.set_data(dataset);
+  if (model) t.load(model);
+  if (epochsDone) t.resume_at_epoch(epochsDone);
+  trainer = t;
+  post({ type: 'started', run, config: t.config(), numParams: t.num_params(), epoch: t.epoch(), wasmMemory: memoryBytes() });
+  if (paused) {
+    // An opened model: show what it does before any step is taken.
+    const test = await t.evaluate();
+    post({ type: 'evaluated', run, test });
+    await grids(run);
+    post({ type: 'state', run, state: 'paused' });
+  } else {
+    startLoop();
+  }
+}
+
+const handlers = {
+  async init({ backend }) {
+    exports = await init();
+    dataset = new wasm.WebDataset();
+    post({ type: 'ready', inWorker: wasm.in_worker(), backend, wasmMemory: memoryBytes() });
+  },
+  data({ kind, name, bytes }) {
+    whenIdle(() => {
+      try {
+        if (kind === 'tar') dataset.load_tar_gz(name, bytes);
+        else if (name === 'test_batch.bin') dataset.set_test_records(name, bytes);
+        else dataset.add_train_records(name, bytes);
+        post(dataSizes());
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        post({ type: 'data-error', name, message: message(e) });
+      }
+    });
+  },
+  async start(msg) {
+    busy += 1;
+    try {
+      await start(msg);
+    } catch (e) {
+      if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
+      post({ type: 'start-failed', run: msg.run, message: message(e) });
+    } finally {
+      busy -= 1;
+      if (!running) applyOps();
+    }
+  },
+  async pause() { await stopLoop(); },
+  resume() { startLoop(); },
+  async reset() {
+    await stopLoop();
+    if (trainer) { trainer.free(); trainer = null; }
+    runId = 0;
+  },
+  setBeta({ target, mode }) {
+    const id = runId;
+    whenIdle(() => {
+      if (!trainer || id !== runId) return;
+      trainer.set_beta(target, mode);
+      post({ type: 'config', run: id, config: trainer.config(), beta: { target, mode } });
+    });
+  },
+  setEpochs({ n }) {
+    const id = runId;
+    whenIdle(() => {
+      if (!trainer || id !== runId) return;
+      const inForce = trainer.set_num_epochs(n);
+      post({ type: 'config', run: id, config: trainer.config(), epochs: { asked: n, inForce }, finished: trainer.finished() });
+    });
+  },
+  save({ req }) {
+    whenIdle(async () => {
+      try {
+        if (!trainer) throw new Error('no run to save');
+        const bytes = await trainer.save();
+        post({ type: 'saved', req, bytes }, [bytes.buffer]);
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        post({ type: 'saved', req, error: message(e) });
+      }
+    });
+  },
+  memory() { post({ type: 'memory', wasmMemory: memoryBytes() }); },
+  /** Test hook: lose the GPU device as a driver crash or an unplugged eGPU would. */
+  loseDevice() {
+    if (gpuDevice) gpuDevice.destroy();
+    else post({ type: 'refused', run: runId, message: 'no GPU device to lose (CPU backend?)' });
+  },
+};
+
+// Commands are handled one at a time, in order; a command that awaits (start,
+// pause) holds the next until it is done, while the training loop runs beside them.
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  const msg = e.data;
+  const handler = handlers[msg.cmd];
+  if (!handler) { post({ type: 'refused', run: runId, message: `unknown command ${msg.cmd}` }); return; }
+  if (msg.cmd === 'loseDevice' || msg.cmd === 'pause') { handler(msg); return; }
+  queue = queue.then(() => handler(msg)).catch((err) => {
+    if (isFatal(err)) fatal('panic', `the engine crashed: ${message(err)}`);
+    else post({ type: 'refused', run: runId, message: message(err) });
+  });
+};
