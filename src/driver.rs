@@ -107,14 +107,13 @@ impl EpochDriver {
     /// run cleanly after that epoch (its evaluation included); at an epoch
     /// boundary it ends the run at once. Returns the epoch count in force.
     pub fn set_num_epochs(&mut self, num_epochs: usize) -> Result<usize, TrainError> {
+        // Validates the asked value first: 0 is refused even mid-run.
+        self.trainer.set_num_epochs(num_epochs)?;
         let in_flight = self.trainer.epoch() + usize::from(self.in_epoch());
-        let effective = num_epochs.max(in_flight).max(1);
-        if num_epochs == 0 {
-            // Still refuse what the configuration itself refuses.
-            self.trainer.set_num_epochs(0)?;
+        if num_epochs < in_flight {
+            self.trainer.set_num_epochs(in_flight)?;
         }
-        self.trainer.set_num_epochs(effective)?;
-        Ok(effective)
+        Ok(num_epochs.max(in_flight))
     }
 
     /// Continue a run from a snapshot taken after `epochs_done` epochs.

@@ -334,7 +334,8 @@ fn adam() -> ModuleOptimizer {
 }
 
 struct Pending {
-    /// `[recon, kl, total]` of one step, still on the device.
+    /// `[recon, kl, total]` of one VAE step, or `[recon]` of an AE step (its
+    /// KL is 0 and its total is recon), still on the device.
     values: Tensor<1>,
     step: usize,
     epoch: usize,
@@ -442,15 +443,10 @@ impl Trainer {
             Some(kl) => recon.clone() + kl.clone().mul_scalar(beta),
             None => recon.clone(),
         };
-        let device = total.device();
-        let values = Tensor::cat(
-            vec![
-                recon,
-                kl.unwrap_or_else(|| Tensor::zeros([1], &device)),
-                total.clone(),
-            ],
-            0,
-        )
+        let values = match kl {
+            Some(kl) => Tensor::cat(vec![recon, kl, total.clone()], 0),
+            None => recon,
+        }
         .detach()
         .inner();
         let lr = self.config.lr;
@@ -489,7 +485,23 @@ impl Trainer {
         let all = Tensor::cat(pending.iter().map(|p| p.values.clone()).collect(), 0);
         let values = read_f32(all).await?;
         let mut out = Vec::with_capacity(pending.len());
-        for (p, v) in pending.iter().zip(values.chunks_exact(3)) {
+        let mut rest = values.as_slice();
+        for p in &pending {
+            let v = match (self.config.loss_mode, rest) {
+                (LossMode::Vae, [recon, kl, total, tail @ ..]) => {
+                    rest = tail;
+                    [*recon, *kl, *total]
+                }
+                (LossMode::Ae, [recon, tail @ ..]) => {
+                    rest = tail;
+                    [*recon, 0.0, *recon]
+                }
+                _ => {
+                    return Err(TrainError::Device(
+                        "fewer losses read back than steps".into(),
+                    ));
+                }
+            };
             for (what, value) in [("reconstruction", v[0]), ("KL", v[1]), ("total", v[2])] {
                 if !value.is_finite() {
                     return Err(TrainError::NonFinite {

@@ -223,9 +223,6 @@ export class Engine {
       case 'refused':
         this.onRefused(m.message);
         break;
-      case 'memory':
-        this.wasmMemory = m.wasmMemory;
-        break;
       case 'fatal':
         this.die(m.reason, m.message);
         break;

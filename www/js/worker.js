@@ -261,7 +261,6 @@ const handlers = {
       }
     });
   },
-  memory() { post({ type: 'memory', wasmMemory: memoryBytes() }); },
   /** Test hook: lose the GPU device as a driver crash or an unplugged eGPU would. */
   loseDevice() {
     if (gpuDevice) gpuDevice.destroy();
