@@ -123,6 +123,10 @@ impl CifarImages {
         self.labels[i]
     }
 
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
     /// Planar CHW bytes of image `i`.
     pub fn image(&self, i: usize) -> &[u8] {
         &self.pixels[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES]
@@ -132,9 +136,52 @@ impl CifarImages {
     pub fn batch(&self, indices: &[usize], device: &Device) -> Tensor<4> {
         let mut values = Vec::with_capacity(indices.len() * IMAGE_BYTES);
         for &i in indices {
-            values.extend(self.image(i).iter().map(|&p| p as f32 / 127.5 - 1.0));
+            values.extend(self.image(i).iter().map(|&p| scale(p)));
         }
         Tensor::from_data(TensorData::new(values, [indices.len(), 3, 32, 32]), device)
+    }
+}
+
+/// A pixel byte as the model sees it: `p / 127.5 - 1`, in [-1, 1]. The device
+/// path looks these 256 values up rather than recomputing them, so both agree
+/// bit for bit (WGSL's division is only accurate to 2.5 ULP).
+pub fn scale(p: u8) -> f32 {
+    p as f32 / 127.5 - 1.0
+}
+
+/// Which official file a set of images is: a file loaded again replaces its
+/// earlier copy instead of adding to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CifarFile {
+    /// `data_batch_N.bin`, N in 1..=5.
+    Train(usize),
+    Test,
+}
+
+impl CifarFile {
+    /// From a file name or path (`…/data_batch_3.bin`); `None` for anything else.
+    pub fn from_name(path: &str) -> Option<Self> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if name == TEST_FILE {
+            return Some(CifarFile::Test);
+        }
+        TRAIN_FILES
+            .iter()
+            .position(|f| *f == name)
+            .map(|k| CifarFile::Train(k + 1))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CifarFile::Train(n) => TRAIN_FILES[n - 1],
+            CifarFile::Test => TEST_FILE,
+        }
+    }
+
+    /// The six files, training batches first.
+    pub fn all() -> [CifarFile; 6] {
+        use CifarFile::{Test, Train};
+        [Train(1), Train(2), Train(3), Train(4), Train(5), Test]
     }
 }
 
@@ -156,11 +203,12 @@ impl Cifar10 {
         let mut train: [Option<CifarImages>; 5] = Default::default();
         let mut test = None;
         for (path, bytes) in files {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            if let Some(k) = TRAIN_FILES.iter().position(|f| *f == name) {
-                train[k] = Some(CifarImages::parse(name, bytes)?);
-            } else if name == TEST_FILE {
-                test = Some(CifarImages::parse(name, bytes)?);
+            match CifarFile::from_name(path) {
+                Some(f @ CifarFile::Train(n)) => {
+                    train[n - 1] = Some(CifarImages::parse(f.name(), bytes)?)
+                }
+                Some(CifarFile::Test) => test = Some(CifarImages::parse(TEST_FILE, bytes)?),
+                None => {}
             }
         }
         let mut out = Cifar10::default();
@@ -184,27 +232,40 @@ impl Cifar10 {
 
     /// Unpack the official `cifar-10-binary.tar.gz` held in memory.
     pub fn from_tar_gz(archive: &str, bytes: &[u8]) -> Result<Self, DataError> {
-        let bad = |e: std::io::Error| DataError::Archive {
-            archive: archive.into(),
-            reason: e.to_string(),
-        };
-        let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-        for entry in tar.entries().map_err(bad)? {
-            let mut entry = entry.map_err(bad)?;
-            let path = entry.path().map_err(bad)?.to_string_lossy().into_owned();
-            let name = path.rsplit('/').next().unwrap_or(&path);
-            if name.ends_with(".bin") {
-                let mut data = Vec::with_capacity(entry.size() as usize);
-                entry.read_to_end(&mut data).map_err(bad)?;
-                members.push((path, data));
-            }
-        }
+        let members = tar_gz_members(archive, bytes)?;
         Self::from_files(
             archive,
-            members.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+            members.iter().map(|(f, b)| (f.name(), b.as_slice())),
         )
     }
+}
+
+/// The CIFAR-10 files inside a `.tar.gz` (its other members are ignored), as
+/// raw bytes; an archive holding none of them is an error.
+pub fn tar_gz_members(archive: &str, bytes: &[u8]) -> Result<Vec<(CifarFile, Vec<u8>)>, DataError> {
+    let bad = |e: std::io::Error| DataError::Archive {
+        archive: archive.into(),
+        reason: e.to_string(),
+    };
+    let mut members: Vec<(CifarFile, Vec<u8>)> = Vec::new();
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    for entry in tar.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let path = entry.path().map_err(bad)?.to_string_lossy().into_owned();
+        if let Some(file) = CifarFile::from_name(&path) {
+            let mut data = Vec::with_capacity(entry.size() as usize);
+            entry.read_to_end(&mut data).map_err(bad)?;
+            members.push((file, data));
+        }
+    }
+    if members.is_empty() {
+        return Err(DataError::Missing {
+            place: archive.into(),
+            what: "CIFAR-10 file",
+            expected: "data_batch_1.bin … data_batch_5.bin, test_batch.bin".into(),
+        });
+    }
+    Ok(members)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -1,11 +1,11 @@
 //! The epoch loop, written once: the command line and the browser's worker
 //! both call [`EpochDriver::advance`] until the run is finished.
 //!
-//! It owns what makes an epoch an epoch: the shuffled order is drawn over the
-//! training images present when the epoch starts and does not change until it
-//! ends (images added meanwhile join the next epoch; images that vanished are
-//! skipped, never indexed), the test set is evaluated when the last batch has
-//! run, and the β schedule moves on. Each call runs steps until its budget or
+//! It owns what makes an epoch an epoch: it keeps the training set present
+//! when the epoch starts (a shared snapshot, no copy) and its shuffled order
+//! until the epoch ends, so files added or replaced meanwhile take effect at
+//! the next epoch; the test set is evaluated when the last batch has run, and
+//! the β schedule moves on. Each call runs steps until its budget or
 //! the epoch's end, then reads their losses back in one device read.
 
 use rand::SeedableRng;
@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-use crate::cifar::Cifar10;
+use crate::dataset::{Dataset, ImageSet, Images};
 use crate::train::{EvalMetrics, StepMetrics, TrainError, Trainer};
 
 /// How much one [`EpochDriver::advance`] call may do before it returns.
@@ -55,13 +55,17 @@ pub struct Progress {
     pub epoch_size: usize,
     /// Milliseconds the training steps took (by the caller's clock).
     pub millis: f64,
+    /// Of those, milliseconds the host spent building batches (gathering and
+    /// uploading images, or only their indices when they live on the device).
+    pub batch_millis: f64,
     pub finished: bool,
 }
 
 pub struct EpochDriver {
     trainer: Trainer,
     shuffle: StdRng,
-    /// The epoch in flight's order; empty between epochs.
+    /// The epoch in flight's training set and order; empty between epochs.
+    epoch_train: ImageSet,
     order: Vec<usize>,
     cursor: usize,
     /// Measured cost of one step, for time budgets.
@@ -75,6 +79,7 @@ impl EpochDriver {
         Self {
             trainer,
             shuffle,
+            epoch_train: ImageSet::default(),
             order: Vec::new(),
             cursor: 0,
             millis_per_step: None,
@@ -118,13 +123,15 @@ impl EpochDriver {
 
     /// Continue a run from a snapshot taken after `epochs_done` epochs.
     pub fn resume_at_epoch(&mut self, epochs_done: usize) {
+        self.epoch_train = ImageSet::default();
         self.order.clear();
         self.cursor = 0;
         self.trainer.set_epoch(epochs_done);
     }
 
-    fn start_epoch(&mut self, train_len: usize) {
-        self.order = (0..train_len).collect();
+    fn start_epoch(&mut self, train: &ImageSet) {
+        self.epoch_train = train.clone();
+        self.order = (0..train.len()).collect();
         self.order.shuffle(&mut self.shuffle);
         self.cursor = 0;
     }
@@ -148,7 +155,7 @@ impl EpochDriver {
     /// milliseconds (`Instant` natively, `performance.now()` in a browser).
     pub async fn advance(
         &mut self,
-        data: &Cifar10,
+        data: &Dataset,
         budget: Budget,
         clock: &dyn Fn() -> f64,
     ) -> Result<Progress, TrainError> {
@@ -162,27 +169,23 @@ impl EpochDriver {
             if data.test.is_empty() {
                 return Err(TrainError::NoTestData);
             }
-            self.start_epoch(data.train.len());
+            self.start_epoch(&data.train);
         }
         let want = self.steps_for(budget);
         let batch_size = self.trainer.config().batch_size;
         let t0 = clock();
         let mut taken = 0;
+        let mut batch_millis = 0.0;
         let mut batch = Vec::with_capacity(batch_size);
         while taken < want && self.cursor < self.order.len() {
             let end = (self.cursor + batch_size).min(self.order.len());
             batch.clear();
-            batch.extend(
-                self.order[self.cursor..end]
-                    .iter()
-                    .copied()
-                    .filter(|&i| i < data.train.len()),
-            );
+            batch.extend_from_slice(&self.order[self.cursor..end]);
             self.cursor = end;
-            if batch.is_empty() {
-                continue;
-            }
-            self.trainer.train_step(&data.train, &batch)?;
+            let t = clock();
+            let x = self.epoch_train.batch(&batch, self.trainer.device());
+            batch_millis += clock() - t;
+            self.trainer.train_on(x)?;
             taken += 1;
         }
         let steps = self.trainer.flush_metrics().await?;
@@ -213,10 +216,13 @@ impl EpochDriver {
                 test,
             });
             self.trainer.end_epoch();
+            self.epoch_train = ImageSet::default();
             self.order.clear();
             self.cursor = 0;
         }
-        Ok(self.progress(steps, report, millis))
+        let mut p = self.progress(steps, report, millis);
+        p.batch_millis = batch_millis;
+        Ok(p)
     }
 
     fn progress(
@@ -233,6 +239,7 @@ impl EpochDriver {
             images_in_epoch,
             epoch_size,
             millis,
+            batch_millis: 0.0,
             finished: self.is_finished(),
         }
     }
@@ -247,7 +254,8 @@ impl EpochDriver {
 mod tests {
     use super::*;
     use crate::TrainConfig;
-    use crate::cifar::CifarImages;
+    use crate::cifar::{Cifar10, CifarFile, CifarImages};
+    use crate::dataset::{CifarFiles, Placement};
     use burn::tensor::Device;
 
     /// `n` records whose first pixel byte is the image's own index (mod 256).
@@ -271,11 +279,12 @@ mod tests {
         EpochDriver::new(Trainer::new(config, &Device::flex()).unwrap())
     }
 
-    fn data(train: usize) -> Cifar10 {
+    fn data(train: usize) -> Dataset {
         Cifar10 {
             train: images(train),
             test: images(3),
         }
+        .into()
     }
 
     fn clock() -> f64 {
@@ -283,7 +292,7 @@ mod tests {
     }
 
     /// Runs one whole epoch and returns its order as the driver drew it.
-    fn one_epoch(d: &mut EpochDriver, data: &Cifar10) -> (Vec<usize>, Progress) {
+    fn one_epoch(d: &mut EpochDriver, data: &Dataset) -> (Vec<usize>, Progress) {
         let mut first = pollster::block_on(d.advance(data, Budget::Steps(1), &clock)).unwrap();
         let order = d.order().to_vec();
         let mut steps = first.steps.len();
@@ -327,29 +336,22 @@ mod tests {
     }
 
     #[test]
-    fn images_added_mid_epoch_join_the_next_epoch() {
-        let mut data = data(8);
-        let mut d = driver(3, 4, 2);
-        let p = pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
+    fn files_added_or_replaced_mid_epoch_take_effect_at_the_next_epoch() {
+        let mut files = CifarFiles::new(Placement::Host);
+        files.insert(CifarFile::Train(1), images(8));
+        files.insert(CifarFile::Test, images(3));
+        let mut d = driver(3, 4, 3);
+        let p = pollster::block_on(d.advance(&files.dataset(), Budget::Steps(1), &clock)).unwrap();
         assert_eq!((p.images_in_epoch, p.epoch_size), (4, 8));
-        data.train.extend(images(5));
-        let p = pollster::block_on(d.advance(&data, Budget::Steps(10), &clock)).unwrap();
+        // A second file arrives and the first is replaced by a smaller copy.
+        files.insert(CifarFile::Train(2), images(5));
+        files.insert(CifarFile::Train(1), images(2));
+        let p = pollster::block_on(d.advance(&files.dataset(), Budget::Steps(10), &clock)).unwrap();
         assert_eq!(p.steps.len(), 1, "the epoch keeps its 8 images");
+        assert_eq!(p.steps[0].batch, 4);
         assert!(p.epoch_end.is_some());
-        let (order, _) = one_epoch(&mut d, &data);
-        assert_eq!(order.len(), 13);
-    }
-
-    #[test]
-    fn images_removed_mid_epoch_are_skipped_not_indexed() {
-        let mut data = data(12);
-        let mut d = driver(4, 4, 1);
-        pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
-        data.train.truncate(5);
-        let p = pollster::block_on(d.advance(&data, Budget::Steps(10), &clock)).unwrap();
-        assert!(p.finished);
-        let trained: usize = d.trainer().history().iter().map(|m| m.batch).sum();
-        assert!(trained <= 4 + 5, "trained on {trained} images");
+        let (order, _) = one_epoch(&mut d, &files.dataset());
+        assert_eq!(order.len(), 7);
     }
 
     #[test]
@@ -380,27 +382,31 @@ mod tests {
         let data = data(64);
         let mut d = driver(6, 2, 1);
         let t = std::cell::Cell::new(0.0);
-        // Every clock read advances 10 ms: a step appears to cost 10 ms.
+        // Every clock read advances 10 ms: a call reads it at its start and
+        // end and around each batch, so one step appears to cost 30 ms, of
+        // which 10 ms building its batch.
         let clock = || {
             t.set(t.get() + 10.0);
             t.get()
         };
-        let p = pollster::block_on(d.advance(&data, Budget::Millis(50.0), &clock)).unwrap();
+        let p = pollster::block_on(d.advance(&data, Budget::Millis(150.0), &clock)).unwrap();
         assert_eq!(p.steps.len(), 1);
-        let p = pollster::block_on(d.advance(&data, Budget::Millis(50.0), &clock)).unwrap();
+        assert_eq!((p.millis, p.batch_millis), (30.0, 10.0));
+        let p = pollster::block_on(d.advance(&data, Budget::Millis(150.0), &clock)).unwrap();
         assert_eq!(p.steps.len(), 5);
     }
 
     #[test]
     fn no_data_is_an_error_not_a_panic() {
         let mut d = driver(0, 4, 1);
-        let empty = Cifar10::default();
+        let empty = Dataset::default();
         let e = pollster::block_on(d.advance(&empty, Budget::Steps(1), &clock)).unwrap_err();
         assert_eq!(e, TrainError::NoData);
-        let no_test = Cifar10 {
+        let no_test: Dataset = Cifar10 {
             train: images(4),
             test: CifarImages::default(),
-        };
+        }
+        .into();
         let e = pollster::block_on(d.advance(&no_test, Budget::Steps(1), &clock)).unwrap_err();
         assert_eq!(e, TrainError::NoTestData);
     }

@@ -2,7 +2,7 @@
 //! squashed by the model), map to bytes, tile into grids. Shared by the PNG
 //! writer of the command line and the canvases of the page.
 
-use crate::cifar::{CifarImages, IMAGE_BYTES};
+use crate::cifar::IMAGE_BYTES;
 
 /// `[N, 3, 32, 32]` model values → planar CHW bytes, clamped to [-1, 1].
 pub fn to_bytes(values: &[f32]) -> Vec<u8> {
@@ -38,19 +38,19 @@ pub fn tile_rgba(images: &[&[u8]], cols: usize, gap: usize) -> (usize, usize, Ve
 }
 
 /// The exercise's reconstruction figure: each test image followed by its
-/// reconstruction, in pairs across `pairs_per_row` pairs a row.
+/// reconstruction, in pairs across `pairs_per_row` pairs a row. Both come as
+/// model values (`[N, 3, 32, 32]`); the originals map back to their bytes exactly.
 pub fn recon_pairs_rgba(
-    originals: &CifarImages,
-    indices: &[usize],
+    originals: &[f32],
     recon: &[f32],
     pairs_per_row: usize,
 ) -> (usize, usize, Vec<u8>) {
-    let recon = to_bytes(recon);
-    let mut tiles: Vec<&[u8]> = Vec::with_capacity(indices.len() * 2);
-    for (k, &i) in indices.iter().enumerate() {
-        tiles.push(originals.image(i));
-        tiles.push(&recon[k * IMAGE_BYTES..(k + 1) * IMAGE_BYTES]);
-    }
+    let (originals, recon) = (to_bytes(originals), to_bytes(recon));
+    let tiles: Vec<&[u8]> = originals
+        .chunks_exact(IMAGE_BYTES)
+        .zip(recon.chunks_exact(IMAGE_BYTES))
+        .flat_map(|(x, y)| [x, y])
+        .collect();
     tile_rgba(&tiles, pairs_per_row * 2, 2)
 }
 
@@ -71,6 +71,12 @@ mod tests {
             to_bytes(&[-3.0, -1.0, 0.0, 1.0, 7.0]),
             vec![0, 0, 128, 255, 255]
         );
+    }
+
+    #[test]
+    fn scaled_pixels_map_back_to_their_bytes() {
+        let scaled: Vec<f32> = (0..=255u8).map(crate::cifar::scale).collect();
+        assert_eq!(to_bytes(&scaled), (0..=255u8).collect::<Vec<_>>());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod cifar;
+pub mod dataset;
 pub mod driver;
 pub mod grid;
 pub mod loss;
@@ -32,6 +33,7 @@ pub fn data_root() -> std::path::PathBuf {
         local
     }
 }
+pub use dataset::{CifarFiles, Dataset, Images, Placement};
 pub use driver::{Budget, EpochDriver, EpochReport, Progress};
 pub use loss::LossMode;
 pub use schedule::BetaSchedule;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::checkpoint::{self, CheckpointError};
-use crate::cifar::CifarImages;
+use crate::dataset::Images;
 use crate::loss::{LossMode, kl_loss, recon_loss};
 use crate::model::{AutoEncoder, AutoEncoderConfig, Vae, VaeConfig};
 use crate::schedule::BetaSchedule;
@@ -430,12 +430,25 @@ impl Trainer {
         Ok(())
     }
 
-    /// One optimiser step on `train[indices]` (the driver chooses them).
-    pub fn train_step(&mut self, train: &CifarImages, indices: &[usize]) -> Result<(), TrainError> {
+    /// The device batches must be on for [`train_on`](Self::train_on) (gradients enabled).
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// One optimiser step on `train[indices]`.
+    pub fn train_step(&mut self, train: &dyn Images, indices: &[usize]) -> Result<(), TrainError> {
         if indices.is_empty() {
             return Err(TrainError::NoData);
         }
-        let x = train.batch(indices, &self.device);
+        self.train_on(train.batch(indices, &self.device))
+    }
+
+    /// One optimiser step on a batch already built on [`device`](Self::device).
+    pub fn train_on(&mut self, x: Tensor<4>) -> Result<(), TrainError> {
+        let batch = x.dims()[0];
+        if batch == 0 {
+            return Err(TrainError::NoData);
+        }
         let beta = self.beta();
         let net = self.net.take().expect("model present between steps");
         let (recon, kl) = net.losses(x);
@@ -460,7 +473,7 @@ impl Trainer {
             step: self.step,
             epoch: self.epoch,
             beta,
-            batch: indices.len(),
+            batch,
         });
         Ok(())
     }
@@ -549,7 +562,7 @@ impl Trainer {
     }
 
     /// Test losses over all of `test` (the VAE at beta 1 with z sampled).
-    pub async fn evaluate(&self, test: &CifarImages) -> Result<EvalMetrics, TrainError> {
+    pub async fn evaluate(&self, test: &dyn Images) -> Result<EvalMetrics, TrainError> {
         if test.is_empty() {
             return Err(TrainError::NoTestData);
         }
@@ -584,18 +597,20 @@ impl Trainer {
         })
     }
 
-    /// Reconstructions of `images[indices]` as `[N, 3, 32, 32]` values (unclamped).
+    /// `images[indices]` and their reconstructions, each as `[N, 3, 32, 32]`
+    /// values (the reconstructions unclamped), in one device read: the
+    /// originals may live on the device only.
     pub async fn reconstruct(
         &self,
-        images: &CifarImages,
+        images: &dyn Images,
         indices: &[usize],
-    ) -> Result<Vec<f32>, TrainError> {
+    ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
         let net = self.net().valid();
-        read_f32(
-            net.reconstruct(images.batch(indices, &self.device.clone().inner()))
-                .flatten(0, 3),
-        )
-        .await
+        let x = images.batch(indices, &self.device.clone().inner());
+        let y = net.reconstruct(x.clone());
+        let mut values = read_f32(Tensor::cat(vec![x.flatten(0, 3), y.flatten(0, 3)], 0)).await?;
+        let recon = values.split_off(values.len() / 2);
+        Ok((values, recon))
     }
 
     /// Decodings of the first `n` rows of the fixed noise (`n` ≤ 100).
@@ -756,7 +771,7 @@ mod tests {
             bytes.push(i % 10);
             bytes.extend(std::iter::repeat_n(i * 30, 3072));
         }
-        let data = CifarImages::parse("x", &bytes).unwrap();
+        let data = crate::cifar::CifarImages::parse("x", &bytes).unwrap();
         t.train_step(&data, &[0, 1, 2, 3]).unwrap();
         // Poison the weights: the next step's loss is NaN.
         let net = t.net.take().unwrap();

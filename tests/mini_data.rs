@@ -5,8 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vaelab::cifar::{CLASSES, Cifar10, DataError, MINI_DIR, TEST_FILE, TRAIN_FILES};
-use vaelab::{Budget, EpochDriver, LossMode, TrainConfig, Trainer, burn::tensor::Device};
+use vaelab::cifar::{CLASSES, Cifar10, CifarFile, DataError, MINI_DIR, TEST_FILE, TRAIN_FILES};
+use vaelab::dataset::{DeviceImages, ImageSet};
+use vaelab::{
+    Budget, CifarFiles, Dataset, EpochDriver, Images, LossMode, Placement, TrainConfig, Trainer,
+    burn::tensor::Device,
+};
 
 fn mini_dir() -> Option<PathBuf> {
     let dir = vaelab::data_root().join(MINI_DIR);
@@ -125,8 +129,9 @@ fn a_short_run_lowers_the_test_reconstruction_loss() {
     let before = pollster::block_on(t.evaluate(&data.test)).unwrap();
     let mut d = EpochDriver::new(t);
     let mut reports = Vec::new();
+    let dataset = Dataset::from(data.clone());
     while !d.is_finished() {
-        let p = pollster::block_on(d.advance(&data, Budget::Steps(8), &|| 0.0)).unwrap();
+        let p = pollster::block_on(d.advance(&dataset, Budget::Steps(8), &|| 0.0)).unwrap();
         reports.extend(p.epoch_end);
     }
     assert_eq!(d.trainer().history().len(), 2 * 1000usize.div_ceil(32));
@@ -189,10 +194,11 @@ fn a_short_vae_run_has_finite_falling_losses_and_keeps_its_samples_fixed() {
     // Saving and loading gives identical reconstructions (the VAE decodes mu).
     let bytes = pollster::block_on(t.save()).unwrap();
     let idx = [0, 1, 2];
-    let r1 = pollster::block_on(t.reconstruct(&data.test, &idx)).unwrap();
+    let (x1, r1) = pollster::block_on(t.reconstruct(&data.test, &idx)).unwrap();
+    assert_eq!(x1.len(), r1.len());
     let mut u = Trainer::new(t.config().clone(), &Device::flex()).unwrap();
     u.load(&bytes).unwrap();
-    let r2 = pollster::block_on(u.reconstruct(&data.test, &idx)).unwrap();
+    let (_, r2) = pollster::block_on(u.reconstruct(&data.test, &idx)).unwrap();
     // Equal up to float summation order (the loaded Linear weights are a transposed layout).
     let diff = r1
         .iter()
@@ -319,4 +325,28 @@ fn bad_flags_and_bad_data_are_clear_errors() {
     );
     let (ok, err) = vaelab(&["train", "--log_dir", "/tmp/x", "--loss_mode", "gan"]);
     assert!(!ok && err.contains("gan"), "{err}");
+}
+
+/// The batches of a whole epoch (its order, its last partial batch) taken
+/// from the images resident on a device equal those built on the host, value
+/// for value, with chunks small enough that batches span two of them.
+#[test]
+fn device_resident_batches_equal_host_batches() {
+    let Some(data) = mini() else { return };
+    let device = Device::flex();
+    let chunked = DeviceImages::upload_chunked(&data.train, &device, 300);
+    let resident = ImageSet::from(chunked);
+    let mut files = CifarFiles::new(Placement::Device(device.clone()));
+    files.insert(CifarFile::Train(1), data.train.clone());
+    let whole = files.dataset().train;
+    let mut order: Vec<usize> = (0..data.train.len()).collect();
+    order.rotate_left(7);
+    order.reverse();
+    let values = |t: vaelab::burn::tensor::Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+    // 1000 images in batches of 256: three whole batches and one of 232.
+    for batch in order.chunks(256) {
+        let want = values(Images::batch(&data.train, batch, &device));
+        assert_eq!(values(resident.batch(batch, &device)), want);
+        assert_eq!(values(whole.batch(batch, &device)), want);
+    }
 }

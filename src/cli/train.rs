@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vaelab::train::{RECON_COUNT, SAMPLE_COUNT, TrainError};
-use vaelab::{BetaSchedule, Budget, EpochDriver, LossMode, TrainConfig, Trainer, grid};
+use vaelab::{
+    BetaSchedule, Budget, Dataset, EpochDriver, Images, LossMode, TrainConfig, Trainer, grid,
+};
 
 use super::artifacts::{EpochRecord, append_jsonl, write_png};
 use super::{DataArgs, DeviceArgs, data, parse_beta_mode, parse_loss_mode, plot};
@@ -62,6 +64,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         }
         data.train.truncate(n);
     }
+    // Held on the host: the CLI's devices take their batches from there.
+    let data = Dataset::from(data);
     let device = args.device.init()?;
     let trainer = Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?;
     let dir = &args.log_dir;
@@ -124,9 +128,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         records.push(record);
 
         let trainer = driver.trainer();
-        let recon = pollster::block_on(trainer.reconstruct(&data.test, &recon_idx))
+        let (originals, recon) = pollster::block_on(trainer.reconstruct(&data.test, &recon_idx))
             .map_err(|e| e.to_string())?;
-        let (w, h, rgba) = grid::recon_pairs_rgba(&data.test, &recon_idx, &recon, 6);
+        let (w, h, rgba) = grid::recon_pairs_rgba(&originals, &recon, 6);
         write_png(&dir.join(format!("recon_epoch_{epoch:02}.png")), w, h, rgba)?;
         if config.loss_mode == LossMode::Vae {
             let samples =
