@@ -6,7 +6,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{JSON, Reflect};
-use vaelab::web::{WebDataset, WebTrainer, in_worker, model_architecture, validate_config};
+use vaelab::burn::tensor::Tensor;
+use vaelab::cifar::CifarImages;
+use vaelab::dataset::{DeviceImages, ImageSet, Images};
+use vaelab::web::{WebDataset, WebTrainer, device, in_worker, model_architecture, validate_config};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -68,6 +71,55 @@ fn web_sys_log(msg: &str) {
     wasm_bindgen_test::console_log!("*** {msg} ***");
 }
 
+async fn dataset(backend: Option<&str>) -> WebDataset {
+    WebDataset::open(backend.map(String::from), None)
+        .await
+        .map_err(message)
+        .expect("dataset")
+}
+
+async fn read(t: Tensor<4>) -> Vec<u32> {
+    let data = t.into_data_async().await.expect("device read");
+    data.to_vec::<f32>()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
+/// Batches gathered, unpacked and scaled on the GPU from the resident packed
+/// pixels equal the batches built on the host, bit for bit: random index
+/// sets, an epoch's last partial batch, and batches spanning two chunks.
+#[wasm_bindgen_test]
+async fn a_batch_gathered_on_the_gpu_equals_the_host_batch() {
+    let n = 200;
+    let host = CifarImages::parse("data_batch_1.bin", &images(n, false)).unwrap();
+    let gpu = device("webgpu").await.map_err(message).unwrap();
+    let resident = ImageSet::from(DeviceImages::upload_chunked(&host, &gpu, 64));
+    let mut cases: Vec<Vec<usize>> = vec![(60..70).collect(), (192..200).collect()];
+    let mut state = 7u32;
+    for k in [1, 16, 33, 64] {
+        cases.push(
+            (0..k)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (state >> 8) as usize % n
+                })
+                .collect(),
+        );
+    }
+    let order: Vec<usize> = (0..n).rev().collect();
+    cases.extend(order.chunks(48).map(<[usize]>::to_vec)); // 4 x 48 and a last batch of 8
+    for idx in cases {
+        let want = read(Images::batch(&host, &idx, &gpu)).await;
+        let got = read(resident.batch(&idx, &gpu)).await;
+        assert!(
+            want == got,
+            "GPU batch differs from the host batch for {idx:?}"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn the_tests_run_where_the_page_runs_the_engine() {
     assert!(in_worker(), "expected a dedicated worker's global scope");
@@ -85,13 +137,20 @@ async fn trains_on_webgpu_and_the_loss_falls() {
     assert_eq!(t.backend(), "webgpu");
     assert_eq!(t.num_params().unwrap(), 1_212_819);
     let data = images(16, false);
-    let set = WebDataset::new();
+    let set = dataset(None).await;
+    let added = set.add_file("data_batch_1.bin", &data).unwrap();
+    assert_eq!(num(&added, "images"), 16.0);
+    // The same file again replaces its copy.
+    let again = set.add_file("data_batch_1.bin", &data).unwrap();
+    assert!(get(&again, "replaced").as_bool().unwrap());
+    assert_eq!(set.train_size(), 16);
     assert_eq!(
-        set.add_train_records("data_batch_1.bin", &data).unwrap(),
-        16
+        set.device_bytes(),
+        (16 * 3072) as f64,
+        "resident on the GPU"
     );
     // Evaluate on the training images themselves: deterministic for the AE.
-    set.set_test_records("test_batch.bin", &data).unwrap();
+    set.add_file("test_batch.bin", &data).unwrap();
     t.set_data(&set).unwrap();
     let before = num(&t.evaluate().await.map_err(message).unwrap(), "recon");
     let (mut steps, mut epochs, mut last_test) = (0, 0, f64::NAN);
@@ -131,11 +190,9 @@ async fn grids_have_canvas_sizes_and_save_load_reproduces_them() {
     .await
     .map_err(message)
     .unwrap();
-    let set = WebDataset::new();
-    set.add_train_records("data_batch_1.bin", &images(8, false))
-        .unwrap();
-    set.set_test_records("test_batch.bin", &images(6, true))
-        .unwrap();
+    let set = dataset(None).await;
+    set.add_file("data_batch_1.bin", &images(8, false)).unwrap();
+    set.add_file("test_batch.bin", &images(6, true)).unwrap();
     t.set_data(&set).unwrap();
     let out = t.advance(None, Some(2)).await.map_err(message).unwrap();
     let steps: js_sys::Array = get(&out, "steps").into();
@@ -216,22 +273,21 @@ async fn bad_configurations_and_bytes_are_rejected_with_clear_messages() {
         .await
         .unwrap();
     assert_eq!(t.backend(), "cpu");
-    let set = WebDataset::new();
-    let e = message(
-        set.add_train_records("data_batch_2.bin", &[0u8; 3072])
-            .unwrap_err(),
-    );
+    let set = dataset(Some("cpu")).await;
+    let e = message(set.add_file("data_batch_2.bin", &[0u8; 3072]).unwrap_err());
     assert!(e.contains("data_batch_2.bin") && e.contains("3073"), "{e}");
     let mut bad = vec![0u8; RECORD * 2];
     bad[RECORD] = 11;
-    let e = message(set.set_test_records("test_batch.bin", &bad).unwrap_err());
+    let e = message(set.add_file("test_batch.bin", &bad).unwrap_err());
     assert!(e.contains("label 11"), "{e}");
-    let e = message(
-        set.load_tar_gz("cifar-10-binary.tar.gz", b"not gzip")
-            .unwrap_err(),
-    );
+    let e = message(set.add_file("batches.meta.txt", &bad).unwrap_err());
+    assert!(e.contains("not a CIFAR-10 file name"), "{e}");
+    let e = message(WebDataset::unpack_tar_gz("cifar-10-binary.tar.gz", b"not gzip").unwrap_err());
     assert!(e.contains("cifar-10-binary.tar.gz"), "{e}");
     assert_eq!(set.train_size(), 0, "bad files leave the data untouched");
+    let gpu_data = dataset(None).await;
+    let e = message(t.set_data(&gpu_data).unwrap_err());
+    assert!(e.contains("webgpu"), "{e}");
     t.set_data(&set).unwrap();
     assert!(message(t.advance(None, Some(1)).await.unwrap_err()).contains("no training images"));
     assert!(message(t.set_beta(1.0, "cosine").unwrap_err()).contains("cosine"));
@@ -251,11 +307,14 @@ async fn the_cpu_fallback_trains_too() {
     )
     .await
     .unwrap();
-    let set = WebDataset::new();
-    set.add_train_records("data_batch_1.bin", &images(4, false))
-        .unwrap();
-    set.set_test_records("test_batch.bin", &images(2, true))
-        .unwrap();
+    let set = dataset(Some("cpu")).await;
+    set.add_file("data_batch_1.bin", &images(4, false)).unwrap();
+    set.add_file("test_batch.bin", &images(2, true)).unwrap();
+    assert_eq!(
+        set.device_bytes(),
+        0.0,
+        "the CPU fallback keeps its host copy"
+    );
     t.set_data(&set).unwrap();
     let out = t.advance(None, Some(1)).await.map_err(message).unwrap();
     let steps: js_sys::Array = get(&out, "steps").into();

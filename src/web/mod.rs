@@ -18,13 +18,14 @@ use std::rc::Rc;
 mod trainer;
 
 use burn::tensor::Device;
-use js_sys::{Object, Reflect, Uint8ClampedArray};
+use js_sys::{Object, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::LossMode;
-use crate::cifar::{Cifar10, CifarImages};
+use crate::cifar::{CifarFile, CifarImages, tar_gz_members};
+use crate::dataset::{CifarFiles, Images, Placement};
 use crate::train::TrainConfig;
 
 pub use trainer::WebTrainer;
@@ -50,7 +51,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 /// Start (or reuse) a compute device: `"webgpu"` or `"cpu"` (Burn's pure-Rust flex).
-async fn device(backend: &str) -> Result<Device, JsValue> {
+pub async fn device(backend: &str) -> Result<Device, JsValue> {
     match backend {
         "cpu" => Ok(Device::flex()),
         "webgpu" => {
@@ -71,65 +72,140 @@ async fn device(backend: &str) -> Result<Device, JsValue> {
     }
 }
 
-/// CIFAR-10 held once in wasm memory and shared by every trainer of the page
-/// (150 MB of bytes; a copy per run would soon exhaust a tab's memory).
+/// CIFAR-10 as the worker holds it, each official file at most once (a file
+/// loaded again replaces its copy), shared by every trainer of the page. On
+/// WebGPU the pixels live on the GPU, uploaded once (packed four to a word);
+/// on the CPU fallback they stay in wasm memory. Trainers take a snapshot per
+/// epoch, so files may be added or replaced while a run trains.
 #[wasm_bindgen]
-#[derive(Default)]
 pub struct WebDataset {
-    data: Rc<RefCell<Cifar10>>,
+    files: Rc<RefCell<CifarFiles>>,
+    backend: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileInfo {
+    name: &'static str,
+    images: usize,
+    replaced: bool,
 }
 
 #[wasm_bindgen]
 impl WebDataset {
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> WebDataset {
-        WebDataset::default()
+    /// `backend`: "webgpu" (default: images resident on the GPU) or "cpu"
+    /// (images in wasm memory), as the trainers that will use it.
+    /// `resident: false` keeps them in wasm memory on WebGPU too (the
+    /// benchmark's baseline: every batch built on the host and uploaded).
+    pub async fn open(
+        backend: Option<String>,
+        resident: Option<bool>,
+    ) -> Result<WebDataset, JsValue> {
+        let backend = backend.unwrap_or_else(|| "webgpu".into());
+        let device = device(&backend).await?;
+        let placement = match backend.as_str() {
+            "cpu" => Placement::Host,
+            _ if resident == Some(false) => Placement::Host,
+            _ => Placement::Device(device),
+        };
+        Ok(WebDataset {
+            files: Rc::new(RefCell::new(CifarFiles::new(placement))),
+            backend,
+        })
     }
 
-    /// Append one training batch file's bytes (`data_batch_N.bin`); returns the training-set size.
-    pub fn add_train_records(&self, name: &str, bytes: &[u8]) -> Result<u32, JsValue> {
-        let images = CifarImages::parse(name, bytes).map_err(err)?;
-        let mut d = self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))?;
-        d.train.extend(images);
-        Ok(d.train.len() as u32)
+    pub fn backend(&self) -> String {
+        self.backend.clone()
     }
 
-    /// Set the test set from `test_batch.bin`'s bytes; returns its size.
-    pub fn set_test_records(&self, name: &str, bytes: &[u8]) -> Result<u32, JsValue> {
-        let images = CifarImages::parse(name, bytes).map_err(err)?;
-        let mut d = self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))?;
-        d.test = images;
-        Ok(d.test.len() as u32)
+    /// Add one official file (`data_batch_1.bin` … `data_batch_5.bin`,
+    /// `test_batch.bin`) from its bytes, replacing an earlier copy of it.
+    /// Returns `{name, images, replaced}`.
+    pub fn add_file(&self, name: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        let file = CifarFile::from_name(name).ok_or_else(|| {
+            err(format!(
+                "{name}: not a CIFAR-10 file name; expected data_batch_1.bin … data_batch_5.bin or test_batch.bin"
+            ))
+        })?;
+        let images = CifarImages::parse(file.name(), bytes).map_err(err)?;
+        let count = images.len();
+        let replaced = self.files.borrow_mut().insert(file, images);
+        to_js(&FileInfo {
+            name: file.name(),
+            images: count,
+            replaced,
+        })
     }
 
-    /// Replace both splits with the official `cifar-10-binary.tar.gz`'s contents.
-    pub fn load_tar_gz(&self, name: &str, bytes: &[u8]) -> Result<(), JsValue> {
-        let data = Cifar10::from_tar_gz(name, bytes).map_err(err)?;
-        *self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))? = data;
-        Ok(())
+    /// The CIFAR-10 files inside the official `cifar-10-binary.tar.gz`, as
+    /// `[{name, bytes}]` (each then goes to `add_file`, and may be stored).
+    pub fn unpack_tar_gz(name: &str, bytes: &[u8]) -> Result<js_sys::Array, JsValue> {
+        let members = tar_gz_members(name, bytes).map_err(err)?;
+        let out = js_sys::Array::new();
+        for (file, data) in members {
+            let o = Object::new();
+            Reflect::set(&o, &"name".into(), &file.name().into())?;
+            Reflect::set(
+                &o,
+                &"bytes".into(),
+                &Uint8Array::from(data.as_slice()).into(),
+            )?;
+            out.push(&o);
+        }
+        Ok(out)
     }
 
-    pub fn clear(&self) -> Result<(), JsValue> {
-        *self.data.try_borrow_mut().map_err(|_| err(BUSY_DATA))? = Cifar10::default();
-        Ok(())
+    /// Drop one file; returns whether it was there.
+    pub fn remove_file(&self, name: &str) -> bool {
+        CifarFile::from_name(name).is_some_and(|f| self.files.borrow_mut().remove(f))
+    }
+
+    pub fn clear(&self) {
+        self.files.borrow_mut().clear();
+    }
+
+    /// Use at most this many training / test images (the page's `?images=` and `?tests=`).
+    pub fn set_limits(&self, train: Option<u32>, test: Option<u32>) {
+        self.files
+            .borrow_mut()
+            .set_limits(train.map(|n| n as usize), test.map(|n| n as usize));
+    }
+
+    /// `[{name, images}]` of the files present, training batches first.
+    pub fn files(&self) -> Result<JsValue, JsValue> {
+        let list: Vec<FileInfo> = self
+            .files
+            .borrow()
+            .present()
+            .into_iter()
+            .map(|(f, n)| FileInfo {
+                name: f.name(),
+                images: n,
+                replaced: false,
+            })
+            .collect();
+        to_js(&list)
+    }
+
+    /// Bytes of pixels resident on the GPU (0 on the CPU fallback).
+    pub fn device_bytes(&self) -> f64 {
+        self.files.borrow().device_bytes() as f64
     }
 
     pub fn train_size(&self) -> u32 {
-        self.data
-            .try_borrow()
-            .map(|d| d.train.len() as u32)
-            .unwrap_or(0)
+        self.files.borrow().dataset().train.len() as u32
     }
 
     pub fn test_size(&self) -> u32 {
-        self.data
-            .try_borrow()
-            .map(|d| d.test.len() as u32)
-            .unwrap_or(0)
+        self.files.borrow().dataset().test.len() as u32
     }
 }
 
-const BUSY_DATA: &str = "busy: a trainer is using the data; add files between training calls";
+/// Bytes uploaded host → device to build batches so far (benchmarks read it).
+#[wasm_bindgen]
+pub fn batch_upload_bytes() -> f64 {
+    crate::dataset::batch_upload_bytes() as f64
+}
 
 /// True inside a dedicated Web Worker, where the page runs the engine.
 #[wasm_bindgen]

@@ -8,16 +8,27 @@ use std::rc::Rc;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{BUSY_DATA, WebDataset, device, err, image, now_ms, parse_config, to_js};
+use super::{WebDataset, device, err, image, now_ms, parse_config, to_js};
 use crate::BetaSchedule;
-use crate::cifar::{Cifar10, CifarImages};
+use crate::cifar::CifarImages;
+use crate::dataset::{CifarFiles, Dataset, Images};
 use crate::driver::{Budget, EpochDriver};
 use crate::grid;
 use crate::train::{RECON_COUNT, SAMPLE_COUNT, Trainer};
 
 struct State {
     driver: EpochDriver,
-    data: Rc<RefCell<Cifar10>>,
+    /// The worker's files; each call takes a snapshot of them (no copy).
+    data: Option<Rc<RefCell<CifarFiles>>>,
+}
+
+impl State {
+    fn data(&self) -> Dataset {
+        self.data
+            .as_ref()
+            .map(|f| f.borrow().dataset())
+            .unwrap_or_default()
+    }
 }
 
 #[wasm_bindgen]
@@ -52,7 +63,7 @@ impl WebTrainer {
         Ok(WebTrainer {
             state: Rc::new(RefCell::new(State {
                 driver: EpochDriver::new(trainer),
-                data: Rc::default(),
+                data: None,
             })),
             backend,
         })
@@ -81,9 +92,16 @@ impl WebTrainer {
         Ok(peek!(self.state).driver.is_finished())
     }
 
-    /// Train and evaluate on `data` from now on (shared, not copied).
+    /// Train and evaluate on `data` from now on (shared, not copied); it
+    /// must hold its images where this trainer computes.
     pub fn set_data(&self, data: &WebDataset) -> Result<(), JsValue> {
-        lock!(self.state).data = data.data.clone();
+        if data.backend != self.backend {
+            return Err(err(format!(
+                "the data is held for the {} backend, this trainer runs on {}",
+                data.backend, self.backend
+            )));
+        }
+        lock!(self.state).data = Some(data.files.clone());
         Ok(())
     }
 
@@ -99,8 +117,8 @@ impl WebTrainer {
     ) -> Result<JsValue, JsValue> {
         let state = self.state.clone();
         let mut s = lock!(state);
-        let State { driver, data } = &mut *s;
-        let data = data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        let data = s.data();
+        let driver = &mut s.driver;
         if driver.is_finished() {
             return Err(err(
                 "the run is finished; raise numEpochs with set_num_epochs or start a new run",
@@ -119,7 +137,7 @@ impl WebTrainer {
     pub async fn evaluate(&self) -> Result<JsValue, JsValue> {
         let state = self.state.clone();
         let s = lock!(state);
-        let data = s.data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        let data = s.data();
         let m = s.driver.trainer().evaluate(&data.test).await.map_err(err)?;
         to_js(&m)
     }
@@ -171,9 +189,9 @@ impl WebTrainer {
     ) -> Result<JsValue, JsValue> {
         let state = self.state.clone();
         let s = lock!(state);
-        let data = s.data.try_borrow().map_err(|_| err(BUSY_DATA))?;
+        let data = s.data();
         let given;
-        let images = match records {
+        let images: &dyn Images = match records {
             Some(bytes) => {
                 given = CifarImages::parse("records", &bytes).map_err(err)?;
                 &given
@@ -185,13 +203,13 @@ impl WebTrainer {
         }
         let n = (count.unwrap_or(RECON_COUNT as u32) as usize).clamp(1, images.len().min(256));
         let idx: Vec<usize> = (0..n).collect();
-        let values = s
+        let (originals, recon) = s
             .driver
             .trainer()
             .reconstruct(images, &idx)
             .await
             .map_err(err)?;
-        let (w, h, rgba) = grid::recon_pairs_rgba(images, &idx, &values, 6);
+        let (w, h, rgba) = grid::recon_pairs_rgba(&originals, &recon, 6);
         image(w, h, rgba)
     }
 
