@@ -33,10 +33,14 @@ export function needs(have, what) {
   return `SKIPPED: ${what}`;
 }
 
-// Routes: /data-mini/ → the mini slice; /data-bad/ → a truncated training file;
-// /fixtures/ → the PyTorch checkpoints; else the repository.
+// Routes: /data-mini/ → the mini slice; /data-six/ → all six official names
+// (five 200-image slices of the mini training file, the mini test file);
+// /data-bad/ → a truncated training file; /fixtures/ → the PyTorch
+// checkpoints; else the repository. `requests` logs every path asked for.
+export const requests = [];
 function resolve(urlPath) {
   if (urlPath.startsWith('/data-mini/')) return path.join(MINI, path.basename(urlPath));
+  if (urlPath.startsWith('/data-six/')) return path.join(OUT, 'six', path.basename(urlPath));
   if (urlPath.startsWith('/fixtures/')) return path.join(FIXTURES, path.basename(urlPath));
   if (urlPath.startsWith('/data-bad/')) return path.join(OUT, 'bad', path.basename(urlPath));
   return path.join(ROOT, path.normalize(urlPath));
@@ -44,13 +48,18 @@ function resolve(urlPath) {
 
 before(async () => {
   fs.mkdirSync(path.join(OUT, 'bad'), { recursive: true });
+  fs.mkdirSync(path.join(OUT, 'six'), { recursive: true });
   if (HAVE_MINI) {
     const train = fs.readFileSync(path.join(MINI, 'data_batch_1.bin'));
+    for (let k = 0; k < 5; k++) fs.writeFileSync(path.join(OUT, 'six', `data_batch_${k + 1}.bin`), train.subarray(3073 * 200 * k, 3073 * 200 * (k + 1)));
+    fs.copyFileSync(path.join(MINI, 'test_batch.bin'), path.join(OUT, 'six', 'test_batch.bin'));
     fs.writeFileSync(path.join(OUT, 'bad', 'data_batch_1.bin'), train.subarray(0, 3073 * 10 + 100));
     fs.copyFileSync(path.join(MINI, 'test_batch.bin'), path.join(OUT, 'bad', 'test_batch.bin'));
   }
   server = http.createServer((req, res) => {
-    const p = resolve(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push(urlPath);
+    const p = resolve(urlPath);
     fs.readFile(p, (err, body) => {
       if (err) { res.writeHead(404); res.end('not found'); return; }
       res.writeHead(200, { 'content-type': TYPES[path.extname(p)] || 'application/octet-stream', 'content-length': body.length });

@@ -37,8 +37,10 @@ export class Engine {
    * `onUpdate()` after anything changed; `onFatal(run, reason)` when the worker
    * died (panic, lost GPU device): the page offers a restart from the snapshot.
    */
-  constructor({ backend, onUpdate, onFatal, onRefused, onDataError }) {
+  constructor({ backend, limits, onUpdate, onFatal, onRefused, onDataError, onDataDone }) {
     this.backend = backend;
+    this.limits = limits;
+    this.onDataDone = onDataDone;
     this.onUpdate = onUpdate;
     this.onFatal = onFatal;
     this.onRefused = onRefused;
@@ -48,6 +50,11 @@ export class Engine {
     this.trainSize = 0;
     this.testSize = 0;
     this.dataPending = 0;
+    /** name → {images, from: 'storage' | 'server' | 'chosen', stored, replaced, bytes} */
+    this.files = new Map();
+    this.download = null; // {loaded, total, files} while files download
+    this.storage = { available: false, refused: null };
+    this.deviceBytes = 0;
     this.wasmMemory = 0;
     this.inWorker = false;
     this.dead = false;
@@ -70,7 +77,7 @@ export class Engine {
         else this.die('panic', `the engine crashed: ${text}`);
       };
     });
-    this.send({ cmd: 'init', backend: this.backend });
+    this.send({ cmd: 'init', backend: this.backend, limits: this.limits });
     return this.ready;
   }
 
@@ -78,10 +85,22 @@ export class Engine {
     if (this.worker) this.worker.postMessage(msg, transfer);
   }
 
-  /** Hand a data file to the engine (copied: the page keeps its bytes to refill a restarted engine). */
-  addData(src) {
+  /** The six files for the data folder `base` (absolute URL): from storage, else downloaded. */
+  loadData(base) {
     this.dataPending += 1;
-    this.send({ cmd: 'data', kind: src.kind, name: src.name, bytes: src.bytes });
+    this.send({ cmd: 'load', base });
+  }
+
+  /** Files the user picked or dropped (File handles: the bytes are read in the worker). */
+  addFiles(files, keep) {
+    this.dataPending += 1;
+    this.send({ cmd: 'files', files: [...files], keep });
+  }
+
+  /** Delete the stored files; what is loaded stays loaded. */
+  forgetData() {
+    this.dataPending += 1;
+    this.send({ cmd: 'forget' });
   }
 
   /** A new run. `model` (safetensors bytes) opens a saved model paused; `epochsDone` continues a snapshot. */
@@ -161,14 +180,37 @@ export class Engine {
         this.waiters.get('ready')?.resolve(m);
         this.waiters.delete('ready');
         break;
+      case 'init-failed':
+        this.waiters.get('ready')?.reject(new Error(m.message));
+        this.waiters.delete('ready');
+        break;
       case 'data':
-        this.dataPending = Math.max(0, this.dataPending - 1);
         this.trainSize = m.train;
         this.testSize = m.test;
+        this.deviceBytes = m.deviceBytes;
         this.wasmMemory = m.wasmMemory;
         break;
-      case 'data-error':
+      case 'data-file':
+        this.files.set(m.name, { images: m.images, from: m.from, stored: m.stored, replaced: m.replaced, bytes: m.bytes });
+        break;
+      case 'data-stored': {
+        const f = this.files.get(m.name);
+        if (f) f.stored = true;
+        this.storage = m.storage;
+        break;
+      }
+      case 'data-progress':
+        this.download = { loaded: m.loaded, total: m.total, files: m.files };
+        break;
+      case 'data-done':
         this.dataPending = Math.max(0, this.dataPending - 1);
+        if (m.op === 'load') this.download = null;
+        if (m.op === 'forget') for (const f of this.files.values()) f.stored = false;
+        this.storage = m.storage;
+        if (m.wasmMemory) this.wasmMemory = m.wasmMemory;
+        this.onDataDone?.(m);
+        break;
+      case 'data-error':
         this.onDataError(m.name, m.message);
         break;
       case 'started':

@@ -2,7 +2,8 @@
 // the views, keeps the URL in step with the settings, and exposes
 // window.vaelab for tests. Nothing on this thread trains or evaluates.
 import { DEFAULTS, fromQuery, toQuery, describe, sameArchitecture } from './state.js';
-import { fetchAll, readChosen, TRAIN_FILES, TEST_FILE, RECORD, mb } from './data.js';
+import { TRAIN_FILES, TEST_FILE } from './data.js';
+import { renderData } from './dataview.js';
 import { Engine } from './engine.js';
 import { drawChart, smooth } from './chart.js';
 import { drawImage, clear, downloadCanvas, download } from './grids.js';
@@ -23,12 +24,13 @@ let pageState = 'loading'; // before a run exists: loading | idle | error
 let pageError = null;
 const runs = [];
 const selected = new Set();
-const sources = []; // every data file the page holds, to refill a restarted engine
+const picked = []; // File lists the user chose (handles, not bytes), to refill a restarted engine
 const dataErrors = [];
-const limit = (v) => (v && Number(v) >= 1 ? Math.floor(Number(v)) : Infinity);
-const imageLimit = limit(page.images);
-const testLimit = limit(page.tests);
-let trainFed = 0;
+let dataNotes = '';
+let persisted = null;
+const limit = (v) => (v && Number(v) >= 1 ? Math.floor(Number(v)) : null);
+const limits = { images: limit(page.images), tests: limit(page.tests) };
+const dataBase = () => new URL(page.data || 'data/', location.href).href;
 
 // ---------- banner ----------
 function banner(html, { info = false, actions = [] } = {}) {
@@ -75,6 +77,10 @@ window.vaelab = {
       dataErrors: [...dataErrors],
       trainImages: engine ? engine.trainSize : 0,
       testImages: engine ? engine.testSize : 0,
+      dataFiles: engine ? [...engine.files].map(([name, f]) => ({ name, images: f.images, from: f.from, stored: f.stored })) : [],
+      dataLoading: Boolean(engine && engine.dataPending > 0),
+      storage: engine ? { ...engine.storage, persisted } : null,
+      deviceBytes: engine ? engine.deviceBytes : 0,
       runs: runs.length,
     };
   },
@@ -115,6 +121,7 @@ function render() {
   const vae = (run ? run.config : config).lossMode === 'vae';
   $('sample-note').hidden = vae;
   if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), vae ? '' : 'AE: no samples');
+  renderData(engine, { notes: dataNotes, errors: dataErrors, limited: Boolean(limits.images || limits.tests), persisted });
   renderRuns(runs, run, selected, (id, on) => { if (on) selected.add(id); else selected.delete(id); update(); });
   renderCompare(runs, selected);
   if (run && run.state === 'error' && !$('banner').dataset.shown) showRunError(run);
@@ -183,25 +190,28 @@ function startRun() {
 // ---------- data ----------
 function onDataError(name, msg) {
   dataErrors.push(msg);
-  const i = sources.findIndex((f) => f.name === name);
-  if (i >= 0) sources.splice(i, 1);
-  showData();
+  update();
 }
 
-function addSource(src) {
-  if (src.kind === 'bin' && src.name === TEST_FILE && testLimit < Infinity && src.bytes.length % RECORD === 0) {
-    src = { ...src, bytes: src.bytes.subarray(0, Math.min(src.bytes.length, testLimit * RECORD)) };
-  } else if (src.kind === 'bin') {
-    if (trainFed >= imageLimit) return;
-    const n = Math.floor(src.bytes.length / RECORD);
-    if (trainFed + n > imageLimit && src.bytes.length % RECORD === 0) {
-      src = { ...src, bytes: src.bytes.subarray(0, (imageLimit - trainFed) * RECORD) };
+/** What a finished data command means for the reader. */
+async function onDataDone(m) {
+  if (m.error) dataErrors.push(m.error);
+  if (m.op === 'load') {
+    const missing = Object.keys(m.missing || {});
+    const essential = [TRAIN_FILES[0], TEST_FILE].filter((f) => missing.includes(f) && !engine.files.has(f));
+    if (essential.length) {
+      dataNotes = `<b>CIFAR-10 was not found at <code>${escapeHtml(dataBase())}</code></b> (missing ${essential.join(', ')}). Choose or drop the official <code>cifar-10-binary.tar.gz</code> or its <code>.bin</code> files below.`;
+    } else if (missing.length) {
+      dataNotes = `Not found on the server: ${missing.join(', ')}; training uses the files that are there.`;
     }
-    trainFed += Math.floor(src.bytes.length / RECORD);
   }
-  sources.push(src);
-  if (engine) engine.addData(src);
-  showData();
+  if (m.ignored && m.ignored.length) dataErrors.push(`Ignored ${m.ignored.join(', ')}: expected data_batch_1.bin … data_batch_5.bin, test_batch.bin or cifar-10-binary.tar.gz`);
+  if (m.op === 'forget') dataNotes = 'The stored files were forgotten: the next visit downloads them again (what is loaded now stays loaded).';
+  // Ask the browser not to evict what was stored (only a page can ask).
+  if (persisted === null && [...engine.files.values()].some((f) => f.stored) && navigator.storage && navigator.storage.persist) {
+    try { persisted = await navigator.storage.persist(); } catch { persisted = false; }
+  }
+  update();
 }
 
 // autostart=1: start as soon as one training batch and the test batch are in;
@@ -215,43 +225,12 @@ function maybeAutostart() {
   }
 }
 
-function showData(extra = '') {
-  const train = engine ? engine.trainSize : 0;
-  const test = engine ? engine.testSize : 0;
-  $('data-status').textContent = `Data: ${train.toLocaleString()} train · ${test.toLocaleString()} test${dataErrors.length ? ' · ⚠ see Data panel' : ''}`;
-  const errors = dataErrors.map((e) => `<div class="error" data-testid="data-error">${escapeHtml(e)}</div>`).join('');
-  $('data-text').innerHTML = `${train.toLocaleString()} training and ${test.toLocaleString()} test images loaded${imageLimit < Infinity || testLimit < Infinity ? ' (limited by the URL)' : ''}. ${extra}${errors}`;
+function loadChosen(fileList) {
+  const files = [...fileList];
+  if (!files.length || !engine) return;
+  picked.push(files);
+  engine.addFiles(files, $('keep-chosen').checked);
   update();
-}
-
-async function loadFromServer() {
-  const base = page.data || 'data/';
-  pageState = 'loading';
-  let fetched = 0;
-  const missing = await fetchAll(base, {
-    onFile: async (name, bytes) => { fetched += bytes.length; addSource({ kind: 'bin', name, bytes }); },
-    onProgress: ({ file, index, count, loaded, total }) => {
-      $('data-bar').value = (index + Math.min(1, loaded / total)) / count;
-      $('data-text').textContent = `Downloading ${file} (${index + 1} of ${count}): ${mb(loaded)} of ${mb(total)}`;
-    },
-  });
-  $('data-bar').value = 1;
-  pageState = 'idle';
-  const essential = [TRAIN_FILES[0], TEST_FILE].filter((f) => missing.includes(f));
-  if (essential.length) {
-    showData(`<b>CIFAR-10 was not found at <code>${escapeHtml(new URL(base, location.href).href)}</code></b> (missing ${essential.join(', ')}). Choose or drop the official <code>cifar-10-binary.tar.gz</code> or its <code>.bin</code> files below.`);
-  } else {
-    const extra = missing.length ? `Not found on the server: ${missing.join(', ')}; training uses the files that are there.` : `Fetched ${mb(fetched)}.`;
-    showData(extra);
-  }
-}
-
-async function loadChosen(fileList) {
-  const { bins, archives, ignored } = await readChosen(fileList);
-  for (const a of archives) addSource({ kind: 'tar', name: a.name, bytes: a.bytes });
-  for (const b of bins) addSource({ kind: 'bin', name: b.name, bytes: b.bytes });
-  if (ignored.length) dataErrors.push(`Ignored ${ignored.join(', ')}: expected data_batch_1.bin … data_batch_5.bin, test_batch.bin or cifar-10-binary.tar.gz`);
-  showData();
 }
 
 function bindData() {
@@ -260,6 +239,7 @@ function bindData() {
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); loadChosen(e.dataTransfer.files); });
+  $('forget-data').addEventListener('click', () => engine && engine.forgetData());
   drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') $('files').click(); });
 }
 
@@ -351,6 +331,7 @@ function until(pred) {
 async function makeEngine() {
   engine = new Engine({
     backend,
+    limits,
     onUpdate: update,
     onFatal: (run, reason, text) => {
       // Replaces any earlier message about the same failure with the restart offer.
@@ -360,11 +341,17 @@ async function makeEngine() {
     },
     onRefused: (msg, info = false) => banner(info ? escapeHtml(msg) : `<b>Setting refused:</b> ${escapeHtml(msg)}`, { info, actions: [['Dismiss', hideBanner]] }),
     onDataError,
+    onDataDone,
   });
   engine.onStarted = onStarted;
   engine.onStartFailed = onStartFailed;
   await engine.boot();
-  for (const src of sources) engine.addData(src);
+}
+
+/** Data for a (re)booted engine: the data folder's files (stored or downloaded) and whatever the user chose. */
+function feedEngine() {
+  engine.loadData(dataBase());
+  for (const files of picked) engine.addFiles(files, false);
 }
 
 /** A new worker, refilled with the page's data, continuing the run from its last snapshot. */
@@ -376,8 +363,10 @@ async function restartEngine() {
   update();
   try {
     engine.terminate();
+    engine.files.clear();
     await engine.boot();
-    for (const src of sources) engine.addData(src);
+    feedEngine();
+    await until(() => engine.dataPending === 0);
     if (run) {
       const done = run.snapshot ? run.snapshotEpochs : 0;
       run.tests = run.tests.slice(0, done);
@@ -442,8 +431,8 @@ async function boot() {
     return;
   }
   pageError = null;
-  if (!sources.length) await loadFromServer();
-  else pageState = 'idle';
+  feedEngine();
+  pageState = 'idle';
   update();
   if (page.model) openModelFromUrl(page.model);
 }

@@ -8,6 +8,7 @@
 // grid, when to apply a setting) is all this file decides.
 
 import init, * as wasm from '../../pkg/vaelab.js';
+import { Store, loadAll, loadPicked } from './loader.js';
 
 /** Milliseconds of training per call: Pause and settings wait at most this long (plus one step). */
 const CALL_MS = 250;
@@ -28,6 +29,9 @@ let ops = [];
 let gpuDevice = null;
 let deviceLost = null; // the reason, once the GPU device is gone
 let fatalSent = false;
+let store = new Store();
+let markReady;
+const ready = new Promise((r) => { markReady = r; });
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const message = (e) => (e && e.message ? e.message : String(e));
@@ -74,7 +78,49 @@ function memoryBytes() {
 }
 
 function dataSizes() {
-  return { type: 'data', train: dataset.train_size(), test: dataset.test_size(), wasmMemory: memoryBytes() };
+  return { type: 'data', train: dataset.train_size(), test: dataset.test_size(), files: dataset.files(), deviceBytes: dataset.device_bytes(), wasmMemory: memoryBytes() };
+}
+
+/** One official file into the dataset (replacing its earlier copy); false when refused. */
+function addFile(name, bytes, { from, stored }) {
+  try {
+    const info = dataset.add_file(name, bytes);
+    post({ type: 'data-file', name: info.name, images: info.images, replaced: info.replaced, from, stored, bytes: bytes.length });
+    post(dataSizes());
+    return true;
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    post({ type: 'data-error', name, message: message(e) });
+    return false;
+  }
+}
+
+const storage = () => ({ available: Boolean(store.cache), refused: store.refused });
+const dataCallbacks = {
+  add: addFile,
+  stored: (name) => post({ type: 'data-stored', name, storage: storage() }),
+  progress: (p) => post({ type: 'data-progress', ...p }),
+  unpack: (name, bytes) => {
+    try {
+      return wasm.WebDataset.unpack_tar_gz(name, bytes);
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      post({ type: 'data-error', name, message: message(e) });
+      return null;
+    }
+  },
+};
+
+/** Data commands run beside training (a run takes a snapshot of the files per epoch). */
+async function dataOp(op, work) {
+  await ready;
+  try {
+    const out = await work();
+    post({ type: 'data-done', op, ...out, storage: storage(), wasmMemory: memoryBytes() });
+  } catch (e) {
+    if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
+    post({ type: 'data-done', op, error: message(e), storage: storage() });
+  }
 }
 
 /** Settings and data wait for the call in flight (the trainer is busy during it). */
@@ -196,22 +242,31 @@ async function start({ run, config, backend, model, epochsDone, paused }) {
 }
 
 const handlers = {
-  async init({ backend }) {
-    exports = await init();
-    dataset = new wasm.WebDataset();
+  async init({ backend, limits = {} }) {
+    try {
+      exports = await init();
+      dataset = await wasm.WebDataset.open(backend);
+    } catch (e) {
+      post({ type: 'init-failed', message: message(e) });
+      return;
+    }
+    dataset.set_limits(limits.images ?? undefined, limits.tests ?? undefined);
+    markReady();
     post({ type: 'ready', inWorker: wasm.in_worker(), backend, wasmMemory: memoryBytes() });
   },
-  data({ kind, name, bytes }) {
-    whenIdle(() => {
-      try {
-        if (kind === 'tar') dataset.load_tar_gz(name, bytes);
-        else if (name === 'test_batch.bin') dataset.set_test_records(name, bytes);
-        else dataset.add_train_records(name, bytes);
-        post(dataSizes());
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        post({ type: 'data-error', name, message: message(e) });
-      }
+  /** The six files for the data folder `base`: from storage, else downloaded (and stored). */
+  load({ base }) {
+    return dataOp('load', async () => ({ missing: await loadAll(store, base, dataCallbacks) }));
+  },
+  /** Files the user picked or dropped (File objects: no bytes cross from the page). */
+  files({ files, keep }) {
+    return dataOp('files', async () => ({ ignored: await loadPicked(store, files, keep, dataCallbacks) }));
+  },
+  forget() {
+    return dataOp('forget', async () => {
+      await store.forget();
+      store = new Store();
+      return { forgotten: true };
     });
   },
   async start(msg) {
@@ -275,7 +330,8 @@ self.onmessage = (e) => {
   const msg = e.data;
   const handler = handlers[msg.cmd];
   if (!handler) { post({ type: 'refused', run: runId, message: `unknown command ${msg.cmd}` }); return; }
-  if (msg.cmd === 'loseDevice' || msg.cmd === 'pause') { handler(msg); return; }
+  // Pause, the test hook and data commands act at once, beside the queue.
+  if (['loseDevice', 'pause', 'load', 'files', 'forget'].includes(msg.cmd)) { handler(msg); return; }
   queue = queue.then(() => handler(msg)).catch((err) => {
     if (isFatal(err)) fatal('panic', `the engine crashed: ${message(err)}`);
     else post({ type: 'refused', run: runId, message: message(err) });
