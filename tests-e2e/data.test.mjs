@@ -41,17 +41,30 @@ test('the six files download once; a reload reads them from storage with no requ
   assert.deepEqual(bins(), [], 'a reload must not ask the server for any .bin');
   assert.ok(s.dataFiles.every((f) => f.from === 'storage' && f.stored));
   assert.equal(s.trainImages, 1000);
-  assert.match(await page.locator('[data-testid=data-text]').textContent(), /6 files from this browser's storage \(4\.6 MB\)/);
+  await page.locator('[data-testid=data-text]', { hasText: "6 files from this browser's storage (4.6 MB)" }).waitFor({ timeout: 10_000 });
   await page.locator('[data-testid=data-panel]').screenshot({ path: path.join(OUT, 'data-from-storage.png') });
 
   await page.click('[data-testid=forget-data]');
   await waitFor(page, 'forgotten', (x) => !x.dataLoading && x.dataFiles.every((f) => !f.stored));
-  assert.match(await page.locator('[data-testid=data-text]').textContent(), /next visit downloads them again/);
+  // The panel is drawn on the next animation frame: wait for the words.
+  await page.locator('[data-testid=data-text]', { hasText: 'next visit downloads them again' }).waitFor({ timeout: 10_000 });
   requests.length = 0;
   await page.reload();
   s = await waitFor(page, 'six downloaded files', (x) => loaded(6)(x) && x.dataFiles.every((f) => f.stored));
   assert.equal(bins().length, 6, 'after "forget" the files are downloaded again');
   assert.ok(s.dataFiles.every((f) => f.from === 'server'));
+
+  // A chosen file replaces the stored copy of the same name (one stored copy
+  // per file), and is what the next visit reads.
+  await page.setInputFiles('[data-testid=file-input]', [path.join(MINI, 'data_batch_1.bin')]);
+  s = await waitFor(page, 'the chosen batch', (x) => !x.dataLoading && x.trainImages === 1800 && x.dataFiles.every((f) => f.stored));
+  const stored = () => page.evaluate(async () => (await (await caches.open('vaelab-cifar10-v1')).keys()).length);
+  assert.equal(await stored(), 6);
+  requests.length = 0;
+  await page.reload();
+  s = await waitFor(page, 'six files from storage', loaded(6));
+  assert.deepEqual(bins(), []);
+  assert.equal(s.trainImages, 1800, 'the chosen data_batch_1.bin (1,000 images) came back');
   await context.close();
 });
 
@@ -102,7 +115,7 @@ test('where the browser refuses storage the page says so and still trains', { sk
   assert.ok(s.storage.refused, 'the refusal is reported');
   assert.ok(s.dataFiles.every((f) => !f.stored));
   assert.equal(s.testMetrics.length, 1);
-  assert.match(await page.locator('[data-testid=storage-note]').textContent(), /did not let VAE Lab keep the data/);
+  await page.locator('[data-testid=storage-note]', { hasText: 'did not let VAE Lab keep the data' }).waitFor({ timeout: 10_000 });
   await page.locator('[data-testid=data-panel]').screenshot({ path: path.join(OUT, 'data-storage-refused.png') });
   await context.close();
 });

@@ -46,12 +46,20 @@ export class Store {
     return null;
   }
 
-  /** Store `bytes`; false (with `refused` set) when the browser says no (quota, private mode). */
+  /**
+   * Store `bytes` as the one stored copy of `name` (a copy stored from another
+   * folder, or picked, is dropped); false (with `refused` set) when the
+   * browser says no (quota, private mode).
+   */
   async put(name, url, bytes) {
     const cache = await this.open();
     if (!cache) return false;
+    const key = url || pickedKey(name);
     try {
-      await cache.put(url || pickedKey(name), new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+      for (const req of await cache.keys()) {
+        if (req.url !== key && req.url.endsWith(`/${name}`)) await cache.delete(req);
+      }
+      await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
       return true;
     } catch (e) {
       this.refused = e && e.name === 'QuotaExceededError' ? "the browser's storage quota for this page is full" : message(e);
