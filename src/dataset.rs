@@ -143,23 +143,34 @@ impl DeviceImages {
         self.len() * IMAGE_BYTES
     }
 
-    /// `[k, 3072]` scaled pixels of images `local` (indices into chunk `chunk`).
-    fn gather(&self, chunk: usize, local: &[usize]) -> Tensor<2> {
-        let k = local.len();
-        let device = self.table.device();
-        let words = self.chunks[chunk]
-            .clone()
-            .select(0, indices_tensor(local.iter().copied(), &device));
+    /// The packed words `[k, 768]` of the images whose indices into chunk
+    /// `chunk` are `local` (already on the device).
+    fn words(&self, chunk: usize, local: Tensor<1, Int>) -> Tensor<2, Int> {
+        self.chunks[chunk].clone().select(0, local)
+    }
+
+    /// Packed words `[k, 768]` → scaled pixels `[k, 3, 32, 32]`: three kernels
+    /// (shift, mask, table lookup) whatever the number of chunks involved.
+    fn unpack(&self, words: Tensor<2, Int>) -> Tensor<4> {
+        let k = words.dims()[0];
         let bytes = words
             .reshape([k, WORDS, 1])
             .bitwise_right_shift(self.shifts.clone())
             .bitwise_and_scalar(255)
             .reshape([k * IMAGE_BYTES]);
-        self.table
-            .clone()
-            .select(0, bytes)
-            .reshape([k, IMAGE_BYTES])
+        self.table.clone().select(0, bytes).reshape([k, 3, 32, 32])
     }
+}
+
+/// Host images packed as the device holds them (for a set that mixes both).
+fn pack(images: &CifarImages, indices: &[usize], device: &Device) -> Tensor<2, Int> {
+    let words: Vec<i32> = indices
+        .iter()
+        .flat_map(|&i| images.image(i).chunks_exact(4))
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i32)
+        .collect();
+    count_upload(words.len() * 4);
+    Tensor::from_data(TensorData::new(words, [indices.len(), WORDS]), device)
 }
 
 /// One file's images, held where the engine's device wants them.
@@ -255,53 +266,65 @@ impl Images for ImageSet {
             indices.iter().all(|&i| i < self.len()),
             "image index out of range"
         );
-        // Group the batch by (part, chunk), remembering each image's place in it.
+        let located: Vec<(usize, usize)> = indices.iter().map(|&i| self.locate(i)).collect();
+        let resident = self.parts.iter().find_map(|p| match &**p {
+            Part::Device(d) => Some(d),
+            Part::Host(_) => None,
+        });
+        let Some(unpacker) = resident else {
+            // All on the host: scale here and upload the batch as f32, in order.
+            let mut values = Vec::with_capacity(n * IMAGE_BYTES);
+            for &(p, j) in &located {
+                if let Part::Host(images) = &*self.parts[p] {
+                    values.extend(images.image(j).iter().map(|&b| scale(b)));
+                }
+            }
+            count_upload(values.len() * 4);
+            return Tensor::from_data(TensorData::new(values, [n, 3, 32, 32]), device);
+        };
+        // On the device: gather each chunk's words, put them in batch order, unpack once.
         let mut groups: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
-        for (pos, &i) in indices.iter().enumerate() {
-            let (p, j) = self.locate(i);
+        for (pos, &(p, j)) in located.iter().enumerate() {
             let (c, local) = self.parts[p].chunk_of(j);
             groups.entry((p, c)).or_default().push((pos, local));
         }
-        let inner = device.clone().inner();
-        let mut pieces = Vec::with_capacity(groups.len());
-        let mut order = Vec::with_capacity(n);
-        let mut host: Vec<(usize, &CifarImages, usize)> = Vec::new();
-        for ((p, c), items) in &groups {
-            match &*self.parts[*p] {
-                Part::Host(images) => host.extend(items.iter().map(|&(pos, j)| (pos, images, j))),
-                Part::Device(d) => {
-                    let local: Vec<usize> = items.iter().map(|&(_, j)| j).collect();
-                    pieces.push(d.gather(*c, &local).to_device(&inner));
-                    order.extend(items.iter().map(|&(pos, _)| pos));
-                }
-            }
-        }
-        if !host.is_empty() {
-            // Host images are scaled here and uploaded as f32, in batch order
-            // when they are the whole batch (no reordering needed then).
-            host.sort_by_key(|&(pos, _, _)| pos);
-            let mut values = Vec::with_capacity(host.len() * IMAGE_BYTES);
-            for &(_, images, j) in &host {
-                values.extend(images.image(j).iter().map(|&b| scale(b)));
-            }
-            count_upload(values.len() * 4);
-            let k = host.len();
-            pieces.push(Tensor::from_data(
-                TensorData::new(values, [k, IMAGE_BYTES]),
-                &inner,
-            ));
-            order.extend(host.iter().map(|&(pos, _, _)| pos));
-        }
-        let mut x = Tensor::cat(pieces, 0);
-        if order.iter().enumerate().any(|(k, &pos)| k != pos) {
-            // Row k of `x` belongs at `order[k]`: gather by the inverse permutation.
+        let inner = unpacker.table.device();
+        // Batch position of each gathered row, and where rows must move back to.
+        let order: Vec<usize> = groups.values().flatten().map(|&(pos, _)| pos).collect();
+        let reorder = order.iter().enumerate().any(|(k, &pos)| k != pos);
+        // Every index the batch needs, in one upload: each group's local
+        // indices in turn, then (if needed) the inverse permutation.
+        let mut all: Vec<usize> = groups.values().flatten().map(|&(_, j)| j).collect();
+        if reorder {
             let mut inverse = vec![0; n];
             for (k, &pos) in order.iter().enumerate() {
                 inverse[pos] = k;
             }
-            x = x.select(0, indices_tensor(inverse.into_iter(), &inner));
+            all.extend(inverse);
         }
-        let x = x.reshape([n, 3, 32, 32]);
+        let all = indices_tensor(all.into_iter(), &inner);
+        let mut pieces = Vec::with_capacity(groups.len());
+        let mut start = 0;
+        for ((p, c), items) in &groups {
+            pieces.push(match &*self.parts[*p] {
+                Part::Device(d) => d.words(*c, all.clone().narrow(0, start, items.len())),
+                Part::Host(images) => {
+                    let local: Vec<usize> = items.iter().map(|&(_, j)| j).collect();
+                    pack(images, &local, &inner)
+                }
+            });
+            start += items.len();
+        }
+        // One piece (a batch within one chunk) needs no copy.
+        let mut words = if pieces.len() == 1 {
+            pieces.pop().expect("one piece")
+        } else {
+            Tensor::cat(pieces, 0)
+        };
+        if reorder {
+            words = words.select(0, all.narrow(0, n, n));
+        }
+        let x = unpacker.unpack(words).to_device(&device.clone().inner());
         if device.is_autodiff() {
             x.autodiff()
         } else {
@@ -467,6 +490,7 @@ mod tests {
     fn batches_span_files_in_file_order_and_carry_gradients_where_asked() {
         let device = Device::flex();
         let (a, b) = (images(4, 1), images(6, 2));
+        let b2 = b.clone();
         let mut files = CifarFiles::new(Placement::Device(device.clone()));
         files.insert(CifarFile::Train(2), b.clone());
         files.insert(CifarFile::Train(1), a.clone());
@@ -479,6 +503,14 @@ mod tests {
         let want = values(CifarImages::batch(&both, &idx, &device));
         assert_eq!(values(set.batch(&idx, &device)), want);
         assert!(set.batch(&idx, &device.clone().autodiff()).is_autodiff());
+        // A set mixing host and device parts packs its host images the same way.
+        let mixed = ImageSet::new(vec![
+            Arc::new(Part::Host(a)),
+            Arc::new(Part::Device(Box::new(DeviceImages::upload_chunked(
+                &b2, &device, 4,
+            )))),
+        ]);
+        assert_eq!(values(mixed.batch(&idx, &device)), want);
     }
 
     #[test]

@@ -181,6 +181,10 @@ impl EpochDriver {
             let end = (self.cursor + batch_size).min(self.order.len());
             batch.clear();
             batch.extend_from_slice(&self.order[self.cursor..end]);
+            // The shuffle chose the batch's images; their order inside it
+            // does not matter to the step. Ascending, a batch spanning several
+            // device chunks is gathered without a reordering pass.
+            batch.sort_unstable();
             self.cursor = end;
             let t = clock();
             let x = self.epoch_train.batch(&batch, self.trainer.device());
