@@ -81,6 +81,8 @@ pub async fn device(backend: &str) -> Result<Device, JsValue> {
 pub struct WebDataset {
     files: Rc<RefCell<CifarFiles>>,
     backend: String,
+    /// The backend's device (batches are built for it wherever the images live).
+    device: Device,
 }
 
 #[derive(Serialize)]
@@ -106,11 +108,12 @@ impl WebDataset {
         let placement = match backend.as_str() {
             "cpu" => Placement::Host,
             _ if resident == Some(false) => Placement::Host,
-            _ => Placement::Device(device),
+            _ => Placement::Device(device.clone()),
         };
         Ok(WebDataset {
             files: Rc::new(RefCell::new(CifarFiles::new(placement))),
             backend,
+            device,
         })
     }
 
@@ -194,6 +197,65 @@ impl WebDataset {
 
     pub fn train_size(&self) -> u32 {
         self.files.borrow().dataset().train.len() as u32
+    }
+
+    /// Benchmark hook: the data path of a training step alone. Builds `count`
+    /// batches of `batch_size` random training images, seeded (after
+    /// `warmup` untimed ones), waiting for the device after each. Resolves to
+    /// `{hostMillisPerBatch, uploadBytesPerBatch}`: host time spent building a
+    /// batch (gathering and uploading pixels, or only indices when they are
+    /// resident) and bytes sent to the device for it.
+    pub async fn bench_batches(
+        &self,
+        batch_size: u32,
+        count: u32,
+        warmup: u32,
+    ) -> Result<JsValue, JsValue> {
+        let train = self.files.borrow().dataset().train;
+        if train.is_empty() {
+            return Err(err("no training images loaded"));
+        }
+        let n = train.len();
+        let mut state = 12345u64;
+        // Ascending inside a batch, as the epoch loop takes them.
+        let mut indices = || -> Vec<usize> {
+            let mut v: Vec<usize> = (0..batch_size.max(1))
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    (state >> 33) as usize % n
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        for _ in 0..warmup {
+            drop(train.batch(&indices(), &self.device));
+        }
+        let (mut millis, bytes0) = (0.0, crate::dataset::batch_upload_bytes());
+        for _ in 0..count.max(1) {
+            let idx = indices();
+            let t = now_ms();
+            let x = train.batch(&idx, &self.device);
+            millis += now_ms() - t;
+            // Untimed: wait for the device, as a training step consumes its batch.
+            crate::train::read_f32(x.flatten(0, 3).narrow(0, 0, 1))
+                .await
+                .map_err(err)?;
+        }
+        let bytes = crate::dataset::batch_upload_bytes() - bytes0;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Bench {
+            host_millis_per_batch: f64,
+            upload_bytes_per_batch: f64,
+        }
+        let count = count.max(1) as f64;
+        to_js(&Bench {
+            host_millis_per_batch: millis / count,
+            upload_bytes_per_batch: bytes as f64 / count,
+        })
     }
 
     pub fn test_size(&self) -> u32 {
