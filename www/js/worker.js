@@ -123,7 +123,7 @@ async function dataOp(op, work) {
   }
 }
 
-/** Settings and data wait for the call in flight (the trainer is busy during it). */
+/** Settings wait for the call in flight (the trainer is busy during it); data does not (see dataOp). */
 function whenIdle(op) {
   ops.push(op);
   if (!running && !busy) applyOps();
