@@ -177,12 +177,6 @@ impl CifarFile {
             CifarFile::Test => TEST_FILE,
         }
     }
-
-    /// The six files, training batches first.
-    pub fn all() -> [CifarFile; 6] {
-        use CifarFile::{Test, Train};
-        [Train(1), Train(2), Train(3), Train(4), Train(5), Test]
-    }
 }
 
 /// The train and test splits.

@@ -97,25 +97,13 @@ impl DeviceImages {
         let device = device.clone().inner();
         let chunk_images = chunk_images.max(1);
         let n = images.len();
-        let mut chunks = Vec::with_capacity(n.div_ceil(chunk_images));
-        let mut start = 0;
-        while start < n {
-            let end = (start + chunk_images).min(n);
-            let mut words: Vec<i32> = Vec::with_capacity((end - start) * WORDS);
-            for i in start..end {
-                words.extend(
-                    images
-                        .image(i)
-                        .chunks_exact(4)
-                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i32),
-                );
-            }
-            chunks.push(Tensor::from_data(
-                TensorData::new(words, [end - start, WORDS]),
-                &device,
-            ));
-            start = end;
-        }
+        let chunks = (0..n)
+            .step_by(chunk_images)
+            .map(|start| {
+                let end = (start + chunk_images).min(n);
+                packed(images, &(start..end).collect::<Vec<_>>(), &device)
+            })
+            .collect();
         let table: Vec<f32> = (0..=255u8).map(scale).collect();
         Self {
             labels: images.labels().to_vec(),
@@ -162,14 +150,15 @@ impl DeviceImages {
     }
 }
 
-/// Host images packed as the device holds them (for a set that mixes both).
-fn pack(images: &CifarImages, indices: &[usize], device: &Device) -> Tensor<2, Int> {
+/// `images[indices]` uploaded as the device holds them: `[k, 768]` words of
+/// four pixel bytes each (when a file is uploaded, and for the host images of
+/// a set that mixes both).
+fn packed(images: &CifarImages, indices: &[usize], device: &Device) -> Tensor<2, Int> {
     let words: Vec<i32> = indices
         .iter()
         .flat_map(|&i| images.image(i).chunks_exact(4))
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i32)
         .collect();
-    count_upload(words.len() * 4);
     Tensor::from_data(TensorData::new(words, [indices.len(), WORDS]), device)
 }
 
@@ -310,7 +299,8 @@ impl Images for ImageSet {
                 Part::Device(d) => d.words(*c, all.clone().narrow(0, start, items.len())),
                 Part::Host(images) => {
                     let local: Vec<usize> = items.iter().map(|&(_, j)| j).collect();
-                    pack(images, &local, &inner)
+                    count_upload(local.len() * IMAGE_BYTES);
+                    packed(images, &local, &inner)
                 }
             });
             start += items.len();
