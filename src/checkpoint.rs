@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
-use safetensors::{Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq)]
@@ -28,6 +28,8 @@ pub enum CheckpointError {
     },
     #[error("tensor '{name}' is stored as {dtype}; only float32 (F32) is supported")]
     Dtype { name: String, dtype: String },
+    #[error("this file holds {found}, but the run is {expected}; open it as its own run instead")]
+    Architecture { found: String, expected: String },
     #[error("reading tensor '{name}' from the device failed: {reason}")]
     Read { name: String, reason: String },
 }
@@ -139,17 +141,40 @@ pub async fn to_safetensors<M: Module>(
         .map_err(|e| CheckpointError::Format(e.to_string()))
 }
 
+/// The file parsed, or what is wrong with it in words a student can act on.
+fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>, CheckpointError> {
+    SafeTensors::deserialize(bytes).map_err(|e| format_error(e, bytes.len()))
+}
+
+fn format_error(e: SafeTensorError, len: usize) -> CheckpointError {
+    CheckpointError::Format(match e {
+        SafeTensorError::HeaderTooSmall => {
+            format!("the file is too short ({len} bytes) to be a model file")
+        }
+        SafeTensorError::HeaderTooLarge | SafeTensorError::InvalidHeaderLength => format!(
+            "the header length in its first 8 bytes does not fit the file ({len} bytes): it is damaged or not a model file"
+        ),
+        SafeTensorError::MetadataIncompleteBuffer | SafeTensorError::InvalidOffset(_) => format!(
+            "the file is truncated or damaged: its header lists more tensor bytes than the {len} bytes it has"
+        ),
+        SafeTensorError::InvalidHeader(_)
+        | SafeTensorError::InvalidHeaderDeserialization(_)
+        | SafeTensorError::JsonError(_) => {
+            "its header is not the JSON a SafeTensors file starts with".into()
+        }
+        other => other.to_string(),
+    })
+}
+
 /// Shape of tensor `name` in a SafeTensors file, if present.
 pub fn tensor_shape(bytes: &[u8], name: &str) -> Result<Option<Vec<usize>>, CheckpointError> {
-    let file =
-        SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
+    let file = parse(bytes)?;
     Ok(file.tensor(name).ok().map(|t| t.shape().to_vec()))
 }
 
 /// String metadata stored in a SafeTensors file's header.
 pub fn metadata(bytes: &[u8]) -> Result<HashMap<String, String>, CheckpointError> {
-    let (_, meta) =
-        SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| format_error(e, bytes.len()))?;
     Ok(meta.metadata().clone().unwrap_or_default())
 }
 
@@ -222,8 +247,7 @@ impl ModuleMapper for Assign<'_> {
 /// Replace every parameter of `model` with the file's tensor of the same name.
 /// Every parameter must be present with the right shape; extra tensors are ignored.
 pub fn load_into<M: Module>(model: M, bytes: &[u8]) -> Result<M, CheckpointError> {
-    let file =
-        SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format(e.to_string()))?;
+    let file = parse(bytes)?;
     let mut assign = Assign {
         path: PathStack::default(),
         file: &file,
@@ -334,5 +358,50 @@ mod tests {
         assert!(matches!(err, CheckpointError::Shape { .. }), "{err}");
         let err = load_into(AutoEncoderConfig::new(16).init(&device), b"nonsense").unwrap_err();
         assert!(matches!(err, CheckpointError::Format(_)), "{err}");
+    }
+
+    /// Every way a file can be wrong names what is wrong.
+    #[test]
+    fn malformed_files_are_clear_errors() {
+        let device = Device::flex();
+        let ae = || AutoEncoderConfig::new(16).init(&device);
+        let good = pollster::block_on(to_safetensors(&ae(), HashMap::new())).unwrap();
+        let message = |bytes: &[u8]| load_into(ae(), bytes).unwrap_err().to_string();
+
+        let truncated = message(&good[..good.len() / 2]);
+        assert!(truncated.contains("truncated"), "{truncated}");
+        let mut absurd = good.clone();
+        absurd[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        let absurd = message(&absurd);
+        assert!(absurd.contains("header"), "{absurd}");
+        assert!(message(b"abc").contains("too short"), "{}", message(b"abc"));
+
+        // The good file with one tensor stored as float16, or with another shape.
+        let replaced = |dtype, shape: Vec<usize>, data: &[u8]| {
+            let file = SafeTensors::deserialize(&good).unwrap();
+            let mut views: Vec<(String, safetensors::tensor::TensorView)> = file
+                .tensors()
+                .into_iter()
+                .filter(|(n, _)| n != "encoder.convs.0.bias")
+                .collect();
+            let view = safetensors::tensor::TensorView::new(dtype, shape, data).unwrap();
+            views.push(("encoder.convs.0.bias".into(), view));
+            safetensors::serialize(views, None).unwrap()
+        };
+        let dtype = message(&replaced(Dtype::F16, vec![32], &[0u8; 64]));
+        assert!(
+            dtype.contains("F16") && dtype.contains("float32"),
+            "{dtype}"
+        );
+        let shape = message(&replaced(Dtype::F32, vec![33], &[0u8; 132]));
+        assert!(shape.contains("[33]") && shape.contains("[32]"), "{shape}");
+        let empty =
+            safetensors::serialize(Vec::<(&str, safetensors::tensor::TensorView)>::new(), None)
+                .unwrap();
+        assert!(
+            message(&empty).contains("encoder.convs.0.weight"),
+            "{}",
+            message(&empty)
+        );
     }
 }

@@ -8,6 +8,8 @@ pub mod driver;
 pub mod grid;
 pub mod loss;
 pub mod model;
+pub mod net;
+pub mod optim;
 pub mod schedule;
 pub mod train;
 
@@ -16,23 +18,24 @@ pub mod web;
 
 pub use burn;
 
+#[cfg(not(target_arch = "wasm32"))]
+mod data_root;
+
 /// Where CIFAR-10 lives: `$VAELAB_DATA` (a folder holding `cifar-10-batches-bin/`
 /// and, for tests, `cifar-10-batches-bin-mini/`); unset, `./data`, or the
 /// project's shared `../shared/data` when only that exists. The one data
-/// setting shared by the command line, the tests and the serve script.
+/// setting shared by the command line, the tests and the scripts.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn data_root() -> std::path::PathBuf {
-    if let Some(root) = std::env::var_os("VAELAB_DATA") {
-        return root.into();
-    }
-    let local = std::path::PathBuf::from("data");
-    let shared = std::path::PathBuf::from("../shared/data");
-    if !local.exists() && shared.exists() {
-        shared
-    } else {
-        local
-    }
+    data_root::data_root_in(std::path::Path::new(""), std::env::var_os("VAELAB_DATA"))
 }
+
+/// The exercise's PyTorch parity fixtures: `<data root>/../fixtures/pytorch-parity`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn fixtures_dir() -> std::path::PathBuf {
+    data_root::fixtures_in(&data_root())
+}
+
 pub use dataset::{CifarFiles, Dataset, Images, Placement};
 pub use driver::{Budget, EpochDriver, EpochReport, Progress};
 pub use loss::LossMode;

@@ -6,23 +6,21 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::optim::ModuleOptimizer;
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution as _, StandardNormal};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::checkpoint::{self, CheckpointError};
+use crate::checkpoint::CheckpointError;
 use crate::dataset::Images;
-use crate::loss::{LossMode, kl_loss, recon_loss};
-use crate::model::{AutoEncoder, AutoEncoderConfig, Vae, VaeConfig};
+use crate::loss::LossMode;
+pub use crate::net::{Latent, Net, infer_architecture};
+pub use crate::optim::{MAX_GRAD_NORM, clip_global_norm};
+use crate::optim::{adam, optimize};
 use crate::schedule::BetaSchedule;
-
-/// PyTorch's `clip_grad_norm_(model.parameters(), 1.0)`.
-pub const MAX_GRAD_NORM: f32 = 1.0;
 /// Samples drawn from the fixed noise (a 10x10 grid).
 pub const SAMPLE_COUNT: usize = 100;
 /// Test images shown beside their reconstructions, as in the exercise.
@@ -147,6 +145,9 @@ pub struct StepMetrics {
     pub recon: f32,
     pub kl: f32,
     pub total: f32,
+    /// Global L2 norm of the gradient before clipping (PyTorch's
+    /// `clip_grad_norm_` return value): above 1 the step was clipped.
+    pub grad_norm: f32,
 }
 
 /// Averages over a whole test set.
@@ -159,183 +160,9 @@ pub struct EvalMetrics {
     pub total: f32,
 }
 
-/// Either architecture; kept as a plain enum (not a Burn module enum) so that
-/// parameter paths stay `encoder.…` / `decoder.…` as PyTorch names them.
-#[derive(Clone, Debug)]
-pub enum Net {
-    Ae(AutoEncoder),
-    Vae(Vae),
-}
-
-impl Net {
-    pub fn new(mode: LossMode, latent: usize, device: &Device) -> Self {
-        match mode {
-            LossMode::Ae => Net::Ae(AutoEncoderConfig::new(latent).init(device)),
-            LossMode::Vae => Net::Vae(VaeConfig::new(latent).init(device)),
-        }
-    }
-
-    pub fn num_params(&self) -> usize {
-        match self {
-            Net::Ae(m) => m.num_params(),
-            Net::Vae(m) => m.num_params(),
-        }
-    }
-
-    fn valid(&self) -> Net {
-        match self {
-            Net::Ae(m) => Net::Ae(m.valid()),
-            Net::Vae(m) => Net::Vae(m.valid()),
-        }
-    }
-
-    /// Losses `(recon, kl)` for a batch; the AE has no KL term. The VAE
-    /// samples `z` with fresh noise from the device's generator.
-    fn losses(&self, x: Tensor<4>) -> (Tensor<1>, Option<Tensor<1>>) {
-        match self {
-            Net::Ae(m) => (recon_loss(x.clone(), m.forward(x)), None),
-            Net::Vae(m) => {
-                let (mu, log_std) = m.encode(x.clone());
-                let eps = Tensor::random(mu.shape(), Distribution::Normal(0.0, 1.0), &mu.device());
-                let z = Vae::reparameterize(mu.clone(), log_std.clone(), eps);
-                (
-                    recon_loss(x, m.decoder.forward(z)),
-                    Some(kl_loss(mu, log_std)),
-                )
-            }
-        }
-    }
-
-    /// Reconstruction for display: the VAE decodes its mean.
-    fn reconstruct(&self, x: Tensor<4>) -> Tensor<4> {
-        match self {
-            Net::Ae(m) => m.forward(x),
-            Net::Vae(m) => m.decoder.forward(m.encode(x).0),
-        }
-    }
-
-    fn decode(&self, z: Tensor<2>) -> Tensor<4> {
-        match self {
-            Net::Ae(m) => m.decoder.forward(z),
-            Net::Vae(m) => m.decoder.forward(z),
-        }
-    }
-
-    pub async fn to_safetensors(
-        &self,
-        metadata: HashMap<String, String>,
-    ) -> Result<Vec<u8>, CheckpointError> {
-        match self {
-            Net::Ae(m) => checkpoint::to_safetensors(m, metadata).await,
-            Net::Vae(m) => checkpoint::to_safetensors(m, metadata).await,
-        }
-    }
-
-    /// Build the model a SafeTensors file describes (AE or VAE, and its latent
-    /// size, from the shapes of the `fc` layers) and load its weights.
-    pub fn from_safetensors(
-        bytes: &[u8],
-        device: &Device,
-    ) -> Result<(Net, LossMode, usize), CheckpointError> {
-        let (mode, latent) = infer_architecture(bytes)?;
-        let net = match Net::new(mode, latent, device) {
-            Net::Ae(m) => Net::Ae(checkpoint::load_into(m, bytes)?),
-            Net::Vae(m) => Net::Vae(checkpoint::load_into(m, bytes)?),
-        };
-        Ok((net, mode, latent))
-    }
-}
-
-/// The architecture of a saved model: `decoder.fc.weight` is `[4096, latent]`
-/// and `encoder.fc.weight` is `[latent, 4096]` (AE) or `[2 latent, 4096]` (VAE).
-pub fn infer_architecture(bytes: &[u8]) -> Result<(LossMode, usize), CheckpointError> {
-    let shape = |name: &str| {
-        checkpoint::tensor_shape(bytes, name)?
-            .ok_or_else(|| CheckpointError::MissingTensor(name.into()))
-    };
-    let dec = shape("decoder.fc.weight")?;
-    let enc = shape("encoder.fc.weight")?;
-    let mismatch = || CheckpointError::Shape {
-        name: "encoder.fc.weight".into(),
-        found: enc.clone(),
-        expected: vec![dec.get(1).copied().unwrap_or(0), 4096],
-    };
-    let (&[_, latent], &[out, _]) = (dec.as_slice(), enc.as_slice()) else {
-        return Err(mismatch());
-    };
-    match out {
-        o if o == latent && latent > 0 => Ok((LossMode::Ae, latent)),
-        o if o == 2 * latent && latent > 0 => Ok((LossMode::Vae, latent)),
-        _ => Err(mismatch()),
-    }
-}
-
-/// Sums the squares of every gradient: one norm over all parameters together.
-struct SquaredNorm<'a> {
-    grads: &'a GradientsParams,
-    total: Option<Tensor<1>>,
-}
-
-impl ModuleVisitor for SquaredNorm<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.grads.get::<D>(param.id) {
-            let s = g.square().sum();
-            self.total = Some(match self.total.take() {
-                Some(t) => t + s,
-                None => s,
-            });
-        }
-    }
-}
-
-struct Scale<'a> {
-    grads: &'a mut GradientsParams,
-    factor: Tensor<1>,
-}
-
-impl ModuleVisitor for Scale<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.grads.remove::<D>(param.id) {
-            let f = self.factor.clone().reshape([1; D]);
-            self.grads.register(param.id, g * f);
-        }
-    }
-}
-
-/// PyTorch's `clip_grad_norm_`: scale all gradients by
-/// `min(1, max_norm / (total_norm + 1e-6))`, computed on the device (no read-back).
-/// Burn's own `GradientClipping::Norm` clips each tensor by its own norm instead.
-pub fn clip_global_norm<M: Module>(
-    model: &M,
-    grads: &mut GradientsParams,
-    max_norm: f32,
-) -> Option<Tensor<1>> {
-    let mut norm = SquaredNorm { grads, total: None };
-    model.visit(&mut norm);
-    let total_norm = norm.total?.sqrt();
-    let factor = total_norm
-        .clone()
-        .add_scalar(1e-6)
-        .recip()
-        .mul_scalar(max_norm)
-        .clamp_max(1.0);
-    model.visit(&mut Scale { grads, factor });
-    Some(total_norm)
-}
-
-fn optimize<M: Module>(optim: &mut ModuleOptimizer, lr: f64, model: M, loss: &Tensor<1>) -> M {
-    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-    clip_global_norm(&model, &mut grads, MAX_GRAD_NORM);
-    optim.step(lr, model, grads)
-}
-
-fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-8).init()
-}
-
 struct Pending {
-    /// `[recon, kl, total]` of one VAE step, or `[recon]` of an AE step (its
-    /// KL is 0 and its total is recon), still on the device.
+    /// `[recon, kl, total, grad_norm]` of one VAE step, or `[recon, grad_norm]`
+    /// of an AE step (its KL is 0 and its total is recon), still on the device.
     values: Tensor<1>,
     step: usize,
     epoch: usize,
@@ -445,28 +272,43 @@ impl Trainer {
 
     /// One optimiser step on a batch already built on [`device`](Self::device).
     pub fn train_on(&mut self, x: Tensor<4>) -> Result<(), TrainError> {
+        self.train_on_with(x, Latent::Sampled)
+    }
+
+    /// [`train_on`](Self::train_on) with the VAE's `z` chosen by the caller
+    /// (`Latent::Noise` on [`device`](Self::device)): tests repeat PyTorch's
+    /// steps with PyTorch's noise.
+    pub fn train_on_with(&mut self, x: Tensor<4>, z: Latent) -> Result<(), TrainError> {
         let batch = x.dims()[0];
         if batch == 0 {
             return Err(TrainError::NoData);
         }
         let beta = self.beta();
         let net = self.net.take().expect("model present between steps");
-        let (recon, kl) = net.losses(x);
+        let (recon, kl) = net.losses(x, z);
         let total = match &kl {
             Some(kl) => recon.clone() + kl.clone().mul_scalar(beta),
             None => recon.clone(),
         };
+        let lr = self.config.lr;
+        let (net, grad_norm) = match net {
+            Net::Ae(m) => {
+                let (m, norm) = optimize(&mut self.optim, lr, m, &total);
+                (Net::Ae(m), norm)
+            }
+            Net::Vae(m) => {
+                let (m, norm) = optimize(&mut self.optim, lr, m, &total);
+                (Net::Vae(m), norm)
+            }
+        };
+        self.net = Some(net);
         let values = match kl {
-            Some(kl) => Tensor::cat(vec![recon, kl, total.clone()], 0),
+            Some(kl) => Tensor::cat(vec![recon, kl, total], 0),
             None => recon,
         }
         .detach()
         .inner();
-        let lr = self.config.lr;
-        self.net = Some(match net {
-            Net::Ae(m) => Net::Ae(optimize(&mut self.optim, lr, m, &total)),
-            Net::Vae(m) => Net::Vae(optimize(&mut self.optim, lr, m, &total)),
-        });
+        let values = Tensor::cat(vec![values, grad_norm.detach().inner()], 0);
         self.step += 1;
         self.pending.push(Pending {
             values,
@@ -501,13 +343,13 @@ impl Trainer {
         let mut rest = values.as_slice();
         for p in &pending {
             let v = match (self.config.loss_mode, rest) {
-                (LossMode::Vae, [recon, kl, total, tail @ ..]) => {
+                (LossMode::Vae, [recon, kl, total, norm, tail @ ..]) => {
                     rest = tail;
-                    [*recon, *kl, *total]
+                    [*recon, *kl, *total, *norm]
                 }
-                (LossMode::Ae, [recon, tail @ ..]) => {
+                (LossMode::Ae, [recon, norm, tail @ ..]) => {
                     rest = tail;
-                    [*recon, 0.0, *recon]
+                    [*recon, 0.0, *recon, *norm]
                 }
                 _ => {
                     return Err(TrainError::Device(
@@ -533,6 +375,7 @@ impl Trainer {
                 recon: v[0],
                 kl: v[1],
                 total: v[2],
+                grad_norm: v[3],
             });
         }
         self.history.extend_from_slice(&out);
@@ -561,8 +404,19 @@ impl Trainer {
         })
     }
 
-    /// Test losses over all of `test` (the VAE at beta 1 with z sampled).
+    /// Test losses over all of `test` (the VAE at beta 1 with z sampled, as
+    /// the exercise reports them).
     pub async fn evaluate(&self, test: &dyn Images) -> Result<EvalMetrics, TrainError> {
+        self.evaluate_with(test, Latent::Sampled).await
+    }
+
+    /// Test losses with the VAE's `z` chosen: `Latent::Noise` gives one row
+    /// per test image, in order, on the plain device (`device().clone().inner()`).
+    pub async fn evaluate_with(
+        &self,
+        test: &dyn Images,
+        z: Latent,
+    ) -> Result<EvalMetrics, TrainError> {
         if test.is_empty() {
             return Err(TrainError::NoTestData);
         }
@@ -571,7 +425,11 @@ impl Trainer {
         let mut sums: Option<Tensor<1>> = None;
         let indices: Vec<usize> = (0..test.len()).collect();
         for chunk in indices.chunks(EVAL_BATCH) {
-            let (recon, kl) = net.losses(test.batch(chunk, &device));
+            let z = match &z {
+                Latent::Noise(eps) => Latent::Noise(eps.clone().narrow(0, chunk[0], chunk.len())),
+                other => other.clone(),
+            };
+            let (recon, kl) = net.losses(test.batch(chunk, &device), z);
             let kl = kl.unwrap_or_else(|| Tensor::zeros([1], &device));
             let part = Tensor::cat(vec![recon, kl], 0).mul_scalar(chunk.len() as f64);
             sums = Some(match sums {
@@ -639,10 +497,13 @@ impl Trainer {
     pub fn load(&mut self, bytes: &[u8]) -> Result<(), TrainError> {
         let (mode, latent) = infer_architecture(bytes)?;
         if mode != self.config.loss_mode || latent != self.config.latent_size {
-            return Err(TrainError::Checkpoint(CheckpointError::Shape {
-                name: format!("model ({} latent {latent})", mode.name()),
-                found: vec![latent],
-                expected: vec![self.config.latent_size],
+            let described = |mode, latent| match mode {
+                LossMode::Ae => format!("an AE with latent size {latent}"),
+                LossMode::Vae => format!("a VAE with latent size {latent}"),
+            };
+            return Err(TrainError::Checkpoint(CheckpointError::Architecture {
+                found: described(mode, latent),
+                expected: described(self.config.loss_mode, self.config.latent_size),
             }));
         }
         let (net, _, _) = Net::from_safetensors(bytes, &self.device)?;
@@ -690,69 +551,6 @@ mod tests {
         assert!(err.contains("latentSise"), "{err}");
     }
 
-    /// Squared norm of every gradient, read on the CPU, keyed by parameter order.
-    struct ReadNorms<'a> {
-        grads: &'a GradientsParams,
-        out: Vec<f64>,
-    }
-    impl ModuleVisitor for ReadNorms<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let g = self.grads.get::<D>(param.id).unwrap();
-            let v = g.into_data().try_to_vec::<f32>().unwrap();
-            self.out.push(v.iter().map(|x| (*x as f64).powi(2)).sum());
-        }
-    }
-
-    fn norms<M: Module>(m: &M, grads: &GradientsParams) -> Vec<f64> {
-        let mut r = ReadNorms { grads, out: vec![] };
-        m.visit(&mut r);
-        r.out
-    }
-
-    /// Global clipping scales every gradient by one factor so that the norm
-    /// over all parameters together is 1 (PyTorch), not each tensor's own norm (Burn).
-    #[test]
-    fn clipping_uses_one_global_norm() {
-        let device = Device::flex().autodiff();
-        let m = AutoEncoderConfig::new(4).init(&device);
-        let x = Tensor::<4>::random([8, 3, 32, 32], Distribution::Uniform(-1.0, 1.0), &device);
-        let loss = recon_loss(x.clone(), m.forward(x));
-        let mut grads = GradientsParams::from_grads(loss.backward(), &m);
-        let before = norms(&m, &grads);
-        let total: f64 = before.iter().sum::<f64>().sqrt();
-        assert!(total > 2.0, "test needs a large gradient, got {total}");
-        let reported = clip_global_norm(&m, &mut grads, 1.0).unwrap();
-        let reported = reported.into_data().try_to_vec::<f32>().unwrap()[0] as f64;
-        assert!((reported - total).abs() / total < 1e-4);
-        let after = norms(&m, &grads);
-        let total_after: f64 = after.iter().sum::<f64>().sqrt();
-        assert!(
-            (total_after - 1.0).abs() < 1e-3,
-            "norm after clipping {total_after}"
-        );
-        let factor = 1.0 / (total + 1e-6);
-        for (b, a) in before.iter().zip(&after) {
-            if *b > 1e-12 {
-                assert!(((a / b).sqrt() - factor).abs() / factor < 1e-3);
-            }
-        }
-    }
-
-    #[test]
-    fn small_gradients_are_left_alone() {
-        let device = Device::flex().autodiff();
-        let m = AutoEncoderConfig::new(4).init(&device);
-        let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Uniform(-1.0, 1.0), &device);
-        let loss = recon_loss(x.clone(), m.forward(x)).mul_scalar(1e-6);
-        let mut grads = GradientsParams::from_grads(loss.backward(), &m);
-        let before = norms(&m, &grads);
-        clip_global_norm(&m, &mut grads, 1.0);
-        let after = norms(&m, &grads);
-        for (b, a) in before.iter().zip(&after) {
-            assert!((a - b).abs() <= 1e-6 * b.max(1e-30));
-        }
-    }
-
     #[test]
     fn nan_losses_are_reported_with_their_step() {
         let device = Device::flex();
@@ -789,5 +587,95 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("step 2"));
+    }
+
+    fn host(t: Tensor<2>) -> Vec<f64> {
+        let v = t.into_data().try_to_vec::<f32>().unwrap();
+        v.into_iter().map(f64::from).collect()
+    }
+
+    /// The test losses are per-image sums averaged over the images, the VAE's
+    /// KL taken at beta 1 whatever beta the run trains with: checked against
+    /// sums done here on the host from the model's own encoder and decoder
+    /// outputs, with the noise given.
+    #[test]
+    fn vae_test_losses_are_per_image_sums_at_beta_one() {
+        let device = Device::flex();
+        let latent = 4;
+        let t = Trainer::new(
+            TrainConfig {
+                loss_mode: LossMode::Vae,
+                latent_size: latent,
+                target_beta: 0.5,
+                ..Default::default()
+            },
+            &device,
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        for i in 0..3u8 {
+            bytes.push(i);
+            bytes.extend((0..3072u32).map(|p| ((p * 7 + i as u32 * 50) % 256) as u8));
+        }
+        let images = crate::cifar::CifarImages::parse("x", &bytes).unwrap();
+        let eps: Vec<f32> = (0..3 * latent).map(|k| (k as f32 * 0.37).sin()).collect();
+        let eps_t = Tensor::<2>::from_data(TensorData::new(eps.clone(), [3, latent]), &device);
+        let got = pollster::block_on(t.evaluate_with(&images, Latent::Noise(eps_t))).unwrap();
+
+        let Net::Vae(m) = t.net().valid() else {
+            unreachable!()
+        };
+        let x = images.batch(&[0, 1, 2], &device);
+        let (mu, log_std) = m.encode(x.clone());
+        let (mu, log_std) = (host(mu), host(log_std));
+        let z: Vec<f32> = (0..3 * latent)
+            .map(|k| (mu[k] + log_std[k].exp() * eps[k] as f64) as f32)
+            .collect();
+        let x_hat = m
+            .decoder
+            .forward(Tensor::from_data(TensorData::new(z, [3, latent]), &device));
+        let (x, x_hat) = (host(x.flatten(1, 3)), host(x_hat.flatten(1, 3)));
+        let recon: f64 = x
+            .iter()
+            .zip(&x_hat)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / 3.0;
+        let kl: f64 = mu
+            .iter()
+            .zip(&log_std)
+            .map(|(m, s)| 0.5 * (m * m + (2.0 * s).exp() - 1.0) - s)
+            .sum::<f64>()
+            / 3.0;
+        assert!(kl > 1e-3, "the test needs a KL away from zero, got {kl}");
+        assert!(
+            (got.recon as f64 - recon).abs() <= 1e-5 * recon,
+            "{} vs {recon}",
+            got.recon
+        );
+        assert!(
+            (got.kl as f64 - kl).abs() <= 1e-4 * kl,
+            "{} vs {kl}",
+            got.kl
+        );
+        assert!((got.total as f64 - (recon + kl)).abs() <= 1e-5 * (recon + kl));
+    }
+
+    #[test]
+    fn a_vae_file_loaded_into_an_ae_run_says_so() {
+        let device = Device::flex();
+        let config = |loss_mode| TrainConfig {
+            loss_mode,
+            latent_size: 8,
+            ..Default::default()
+        };
+        let vae = Trainer::new(config(LossMode::Vae), &device).unwrap();
+        let bytes = pollster::block_on(vae.save()).unwrap();
+        let mut ae = Trainer::new(config(LossMode::Ae), &device).unwrap();
+        let err = ae.load(&bytes).unwrap_err().to_string();
+        assert!(
+            err.contains("a VAE with latent size 8") && err.contains("an AE with latent size 8"),
+            "{err}"
+        );
     }
 }

@@ -111,10 +111,11 @@ pub fn run() -> Result<(), String> {
 fn eval(args: EvalArgs) -> Result<(), String> {
     let bytes = std::fs::read(&args.model)
         .map_err(|e| format!("cannot read model {}: {e}", args.model.display()))?;
-    let data = data::load(&args.data.path())?;
+    // The model first: a bad file is named before the data is read.
     let device = args.device.init()?;
     let (net, mode, latent) = vaelab::train::Net::from_safetensors(&bytes, &device)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let data = data::load(&args.data.path())?;
     let config = vaelab::TrainConfig {
         loss_mode: mode,
         latent_size: latent,

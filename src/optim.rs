@@ -1,0 +1,290 @@
+//! The optimiser step: PyTorch's global gradient clipping, then Adam.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Tensor;
+
+/// PyTorch's `clip_grad_norm_(model.parameters(), 1.0)`.
+pub const MAX_GRAD_NORM: f32 = 1.0;
+
+/// Sums the squares of every gradient: one norm over all parameters together.
+struct SquaredNorm<'a> {
+    grads: &'a GradientsParams,
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            let s = g.square().sum();
+            self.total = Some(match self.total.take() {
+                Some(t) => t + s,
+                None => s,
+            });
+        }
+    }
+}
+
+struct Scale<'a> {
+    grads: &'a mut GradientsParams,
+    factor: Tensor<1>,
+}
+
+impl ModuleVisitor for Scale<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.remove::<D>(param.id) {
+            let f = self.factor.clone().reshape([1; D]);
+            self.grads.register(param.id, g * f);
+        }
+    }
+}
+
+/// PyTorch's `clip_grad_norm_`: scale all gradients by
+/// `min(1, max_norm / (total_norm + 1e-6))`, computed on the device (no read-back).
+/// Burn's own `GradientClipping::Norm` clips each tensor by its own norm instead.
+pub fn clip_global_norm<M: Module>(
+    model: &M,
+    grads: &mut GradientsParams,
+    max_norm: f32,
+) -> Option<Tensor<1>> {
+    let mut norm = SquaredNorm { grads, total: None };
+    model.visit(&mut norm);
+    let total_norm = norm.total?.sqrt();
+    let factor = total_norm
+        .clone()
+        .add_scalar(1e-6)
+        .recip()
+        .mul_scalar(max_norm)
+        .clamp_max(1.0);
+    model.visit(&mut Scale { grads, factor });
+    Some(total_norm)
+}
+
+/// One optimiser step as the exercise takes it: gradients of `loss`, clipped
+/// to one global norm of [`MAX_GRAD_NORM`], then Adam. Returns the new model and
+/// the gradient norm before clipping (still on the device).
+pub fn optimize<M: Module>(
+    optim: &mut ModuleOptimizer,
+    lr: f64,
+    model: M,
+    loss: &Tensor<1>,
+) -> (M, Tensor<1>) {
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    let norm = clip_global_norm(&model, &mut grads, MAX_GRAD_NORM)
+        .unwrap_or_else(|| Tensor::zeros([1], &loss.device()));
+    (optim.step(lr, model, grads), norm)
+}
+
+/// PyTorch's `Adam(lr, eps=1e-8)`: Burn's default epsilon is 1e-5.
+pub fn adam() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-8).init()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::loss::recon_loss;
+    use crate::model::AutoEncoderConfig;
+    use burn::module::Module;
+    use burn::tensor::{Device, Distribution};
+
+    /// Squared norm of every gradient, read on the CPU, keyed by parameter order.
+    struct ReadNorms<'a> {
+        grads: &'a GradientsParams,
+        out: Vec<f64>,
+    }
+    impl ModuleVisitor for ReadNorms<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let g = self.grads.get::<D>(param.id).unwrap();
+            let v = g.into_data().try_to_vec::<f32>().unwrap();
+            self.out.push(v.iter().map(|x| (*x as f64).powi(2)).sum());
+        }
+    }
+
+    fn norms<M: Module>(m: &M, grads: &GradientsParams) -> Vec<f64> {
+        let mut r = ReadNorms { grads, out: vec![] };
+        m.visit(&mut r);
+        r.out
+    }
+
+    /// Global clipping scales every gradient by one factor so that the norm
+    /// over all parameters together is 1 (PyTorch), not each tensor's own norm (Burn).
+    #[test]
+    fn clipping_uses_one_global_norm() {
+        let device = Device::flex().autodiff();
+        let m = AutoEncoderConfig::new(4).init(&device);
+        let x = Tensor::<4>::random([8, 3, 32, 32], Distribution::Uniform(-1.0, 1.0), &device);
+        let loss = recon_loss(x.clone(), m.forward(x));
+        let mut grads = GradientsParams::from_grads(loss.backward(), &m);
+        let before = norms(&m, &grads);
+        let total: f64 = before.iter().sum::<f64>().sqrt();
+        assert!(total > 2.0, "test needs a large gradient, got {total}");
+        let reported = clip_global_norm(&m, &mut grads, 1.0).unwrap();
+        let reported = reported.into_data().try_to_vec::<f32>().unwrap()[0] as f64;
+        assert!((reported - total).abs() / total < 1e-4);
+        let after = norms(&m, &grads);
+        let total_after: f64 = after.iter().sum::<f64>().sqrt();
+        assert!(
+            (total_after - 1.0).abs() < 1e-3,
+            "norm after clipping {total_after}"
+        );
+        let factor = 1.0 / (total + 1e-6);
+        for (b, a) in before.iter().zip(&after) {
+            if *b > 1e-12 {
+                assert!(((a / b).sqrt() - factor).abs() / factor < 1e-3);
+            }
+        }
+    }
+
+    #[test]
+    fn small_gradients_are_left_alone() {
+        let device = Device::flex().autodiff();
+        let m = AutoEncoderConfig::new(4).init(&device);
+        let x = Tensor::<4>::random([2, 3, 32, 32], Distribution::Uniform(-1.0, 1.0), &device);
+        let loss = recon_loss(x.clone(), m.forward(x)).mul_scalar(1e-6);
+        let mut grads = GradientsParams::from_grads(loss.backward(), &m);
+        let before = norms(&m, &grads);
+        clip_global_norm(&m, &mut grads, 1.0);
+        let after = norms(&m, &grads);
+        for (b, a) in before.iter().zip(&after) {
+            assert!((a - b).abs() <= 1e-6 * b.max(1e-30));
+        }
+    }
+
+    /// One parameter vector whose gradient is whatever the test's loss says.
+    #[derive(Module, Debug)]
+    struct Probe {
+        w: Param<Tensor<1>>,
+    }
+
+    fn probe(w: &[f32], device: &Device) -> Probe {
+        let t =
+            Tensor::<1>::from_data(burn::tensor::TensorData::new(w.to_vec(), [w.len()]), device);
+        Probe {
+            w: Param::from_tensor(t.require_grad()),
+        }
+    }
+
+    /// A step of the trainer's optimiser on `loss = sum(w * c)`, whose gradient is `c`.
+    fn step_with_gradient(optim: &mut ModuleOptimizer, p: Probe, c: &[f32]) -> (Probe, f32) {
+        let device = p.w.val().device();
+        let c = Tensor::<1>::from_data(
+            burn::tensor::TensorData::new(c.to_vec(), [c.len()]),
+            &device,
+        );
+        let loss = (p.w.val() * c).sum();
+        let (p, norm) = optimize(optim, LR, p, &loss);
+        (p, norm.into_data().try_to_vec::<f32>().unwrap()[0])
+    }
+
+    fn weights(p: &Probe) -> Vec<f64> {
+        let v = p.w.val().into_data().try_to_vec::<f32>().unwrap();
+        v.into_iter().map(f64::from).collect()
+    }
+
+    const LR: f64 = 1e-3;
+
+    /// Adam with PyTorch's defaults, in f64: `(m, v, t)` per element.
+    struct ClosedFormAdam {
+        m: Vec<f64>,
+        v: Vec<f64>,
+        t: i32,
+        eps: f64,
+    }
+
+    impl ClosedFormAdam {
+        fn new(n: usize, eps: f64) -> Self {
+            Self {
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+                t: 0,
+                eps,
+            }
+        }
+        fn step(&mut self, w: &mut [f64], g: &[f64]) {
+            self.t += 1;
+            for k in 0..w.len() {
+                self.m[k] = 0.9 * self.m[k] + 0.1 * g[k];
+                self.v[k] = 0.999 * self.v[k] + 0.001 * g[k] * g[k];
+                let m_hat = self.m[k] / (1.0 - 0.9f64.powi(self.t));
+                let v_hat = self.v[k] / (1.0 - 0.999f64.powi(self.t));
+                w[k] -= LR * m_hat / (v_hat.sqrt() + self.eps);
+            }
+        }
+    }
+
+    /// Gradients near 1e-8 move a weight by about lr/2 with PyTorch's eps
+    /// (1e-8) and by almost nothing with Burn's default (1e-5).
+    #[test]
+    fn adam_takes_pytorchs_eps() {
+        let device = Device::flex().autodiff();
+        let w0 = [0.5f32, -0.25, 1.0, 0.0];
+        let c = [1e-9f32, -1e-8, 3e-8, 0.2];
+        let (p, norm) = step_with_gradient(&mut adam(), probe(&w0, &device), &c);
+        assert!((norm as f64 - 0.2).abs() < 1e-6, "norm {norm}");
+        let got = weights(&p);
+        let g: Vec<f64> = c.iter().map(|&x| x as f64).collect();
+        let mut want: Vec<f64> = w0.iter().map(|&x| x as f64).collect();
+        let mut with_burns_eps = want.clone();
+        ClosedFormAdam::new(4, 1e-8).step(&mut want, &g);
+        ClosedFormAdam::new(4, 1e-5).step(&mut with_burns_eps, &g);
+        for k in 0..4 {
+            let moved = got[k] - w0[k] as f64;
+            let expected = want[k] - w0[k] as f64;
+            assert!(
+                (moved - expected).abs() <= 1e-3 * expected.abs() + 1e-9,
+                "element {k}: moved {moved:e}, Adam with eps 1e-8 moves {expected:e}"
+            );
+        }
+        // The test can tell the two apart: element 1 moves lr/2 vs lr/1000.
+        let burns = with_burns_eps[1] - w0[1] as f64;
+        assert!(
+            (got[1] - w0[1] as f64 - burns).abs() > 1e-4,
+            "indistinguishable from eps 1e-5"
+        );
+    }
+
+    /// The trainer's step clips before Adam: a huge first gradient enters
+    /// Adam's moments at norm 1, so the second step, with a small gradient,
+    /// moves the weights as the clipped history says, not as the raw one would.
+    #[test]
+    fn the_optimiser_step_clips_before_adam() {
+        let device = Device::flex().autodiff();
+        let w0 = [0.1f32, 0.2, 0.3, 0.4];
+        let huge = [3e3f32, -4e3, 0.0, 0.0];
+        let small = [0.1f32, 0.1, 0.3, -0.2];
+        let mut optim = adam();
+        let (p, norm1) = step_with_gradient(&mut optim, probe(&w0, &device), &huge);
+        let (p, norm2) = step_with_gradient(&mut optim, p, &small);
+        assert!((norm1 as f64 - 5e3).abs() < 1e-2, "first norm {norm1}");
+        assert!(
+            (norm2 as f64 - 0.15f64.sqrt()).abs() < 1e-5,
+            "second norm {norm2}"
+        );
+        let got = weights(&p);
+
+        let f64s = |c: &[f32]| c.iter().map(|&x| x as f64).collect::<Vec<_>>();
+        let expect = |first: Vec<f64>| {
+            let mut w = f64s(&w0);
+            let mut adam = ClosedFormAdam::new(4, 1e-8);
+            adam.step(&mut w, &first);
+            adam.step(&mut w, &f64s(&small));
+            w
+        };
+        let clipped = expect(f64s(&huge).iter().map(|g| g / (5e3 + 1e-6)).collect());
+        let unclipped = expect(f64s(&huge));
+        for k in 0..4 {
+            assert!(
+                (got[k] - clipped[k]).abs() < 1e-7,
+                "element {k}: {} vs clipped {} (unclipped {})",
+                got[k],
+                clipped[k],
+                unclipped[k]
+            );
+        }
+        assert!(
+            (clipped[0] - unclipped[0]).abs() > 1e-4,
+            "the test must tell clipping apart"
+        );
+    }
+}
