@@ -334,6 +334,28 @@ fn bad_flags_and_bad_data_are_clear_errors() {
     assert!(!ok && err.contains("gan"), "{err}");
 }
 
+/// `eval` names a damaged model file before it reads any data.
+#[test]
+fn bad_model_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.safetensors");
+    let model = model.to_str().unwrap();
+    let mut header = b"{\"encoder.fc.weight\":{\"dtype\":\"F32\",\"shape\":[16,4096],\"data_offsets\":[0,262144]}}".to_vec();
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut truncated = (header.len() as u64).to_le_bytes().to_vec();
+    truncated.extend(&header);
+    truncated.extend(vec![0u8; 1000]);
+    for (bytes, says) in [
+        (truncated, "truncated"),
+        (b"PK\x03\x04 a zip, not a model".to_vec(), "header length"),
+        (vec![1, 2, 3], "too short"),
+    ] {
+        std::fs::write(model, &bytes).unwrap();
+        let (ok, err) = vaelab(&["eval", "--model", model, "--data", "/no/data/needed"]);
+        assert!(!ok && err.contains(model) && err.contains(says), "{err}");
+    }
+}
+
 /// The batches of a whole epoch (its order, its last partial batch) taken
 /// from the images resident on a device equal those built on the host, value
 /// for value, with chunks small enough that batches span two of them.
