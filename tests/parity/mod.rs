@@ -1,0 +1,293 @@
+//! Step parity with the exercise's PyTorch model, shared by the native test
+//! (`tests/pytorch_parity.rs`, on `flex`) and the browser test
+//! (`wasm-tests/browser.rs`, on WebGPU). The fixtures and their tolerances are
+//! described in `shared/fixtures/pytorch-parity/README.md`: PyTorch's own
+//! float32-vs-float64 noise, tight for the AE, looser for the VAE after its
+//! first step (Adam turns last-bit differences in small gradients into whole
+//! ±lr steps).
+//!
+//! A second reference, `pytorch-float64.json`, holds the same numbers from
+//! PyTorch 2.15 re-running the documented steps in float64
+//! (`scripts/pytorch-parity.py`). Measured with that script: PyTorch's own
+//! float32 re-run reproduces the fixture's AE to 2e-6 but not its VAE after
+//! step 1 (weights 3.6e-2 apart, test KL after 0.53277 vs the fixture's
+//! 0.53611), and its float32 and float64 AE weights after 3 steps lie 1.4e-4
+//! apart (the README says 2e-6). Hence two departures from the README's
+//! tolerances, both printed: the VAE's test KL after training is compared
+//! with the re-run only, and the AE's weights allow 2e-3 (one step on `flex`
+//! is as close to float64 as PyTorch's float32 is; three steps of Adam amplify
+//! last-bit differences into ±lr/2 moves of a few dozen weights).
+
+use safetensors::SafeTensors;
+use serde_json::Value;
+use vaelab::LossMode;
+use vaelab::burn::tensor::{Device, Tensor, TensorData};
+use vaelab::cifar::CifarImages;
+use vaelab::train::{Latent, TrainConfig, Trainer};
+
+/// The fixture files' bytes and the mini slice they were computed from.
+pub struct Fixtures<'a> {
+    pub expected: &'a str,
+    /// `tests/parity/pytorch-float64.json`.
+    pub float64: &'a str,
+    pub init: &'a [u8],
+    pub after3: &'a [u8],
+    /// `eps` `[3, 32, 16]`: the VAE's noise per step (unused by the AE).
+    pub eps: &'a [u8],
+    /// The mini `data_batch_1.bin` and `test_batch.bin`.
+    pub train: &'a [u8],
+    pub test: &'a [u8],
+}
+
+/// One number compared with PyTorch's.
+#[derive(Debug)]
+pub struct Check {
+    pub what: String,
+    pub ours: f64,
+    pub pytorch: f64,
+    pub error: f64,
+    pub tolerance: f64,
+}
+
+impl Check {
+    fn new(what: String, ours: f64, pytorch: f64, tolerance: f64) -> Self {
+        Self {
+            what,
+            ours,
+            pytorch,
+            error: relative(ours, pytorch),
+            tolerance,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.error <= self.tolerance
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:<34} ours {:>14.7} pytorch {:>14.7} rel.err {:.2e} (tol {:.0e}) {}",
+            self.what,
+            self.ours,
+            self.pytorch,
+            self.error,
+            self.tolerance,
+            if self.passed() { "ok" } else { "FAILED" }
+        )
+    }
+}
+
+/// Relative error; an expected 0 (the AE's KL) must be met exactly.
+fn relative(ours: f64, pytorch: f64) -> f64 {
+    if pytorch == 0.0 {
+        ours.abs()
+    } else {
+        (ours - pytorch).abs() / pytorch.abs()
+    }
+}
+
+fn f32s(file: &SafeTensors, name: &str) -> Vec<f32> {
+    let view = file.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    view.data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// ‖w − w_pt‖ / ‖w_pt − w_init‖ over all parameters together.
+fn weight_error(ours: &[u8], pytorch: &[u8], init: &[u8]) -> f64 {
+    let (ours, pytorch, init) = (
+        SafeTensors::deserialize(ours).unwrap(),
+        SafeTensors::deserialize(pytorch).unwrap(),
+        SafeTensors::deserialize(init).unwrap(),
+    );
+    let (mut diff, mut moved) = (0f64, 0f64);
+    let mut names = pytorch.names();
+    names.sort();
+    assert_eq!(names.len(), ours.names().len(), "same parameters");
+    for name in names {
+        let (o, p, i) = (f32s(&ours, name), f32s(&pytorch, name), f32s(&init, name));
+        assert_eq!(o.len(), p.len(), "{name}");
+        let (mut d, mut m) = (0f64, 0f64);
+        for ((o, p), i) in o.iter().zip(&p).zip(&i) {
+            d += (*o as f64 - *p as f64).powi(2);
+            m += (*p as f64 - *i as f64).powi(2);
+        }
+        println!(
+            "  {name:<28} |w - w_pt| {:.3e}  |w_pt - w_init| {:.3e}",
+            d.sqrt(),
+            m.sqrt()
+        );
+        diff += d;
+        moved += m;
+    }
+    diff.sqrt() / moved.sqrt()
+}
+
+/// Tolerances of the fixture README for `(step, quantity)` (step 0 = the
+/// first), and against the float64 re-run: PyTorch's own float32 lies within
+/// 1e-6 of it for the AE and 2.1e-4 for the VAE.
+fn tolerance(mode: LossMode, step: usize, what: &str) -> (f64, f64) {
+    let readme = match (mode, step, what) {
+        (LossMode::Ae, ..) => 1e-4,
+        (LossMode::Vae, 0, "kl") => 1e-3,
+        (LossMode::Vae, 0, _) => 1e-4,
+        (LossMode::Vae, ..) => 3e-3,
+    };
+    let float64 = match mode {
+        LossMode::Ae => 1e-5,
+        LossMode::Vae => 1e-3,
+    };
+    (readme, float64)
+}
+
+/// Loads PyTorch's initial weights for `run` (`"ae16"` or `"vae16"`), takes
+/// the three documented steps (with PyTorch's noise for the VAE) and compares
+/// every number with the fixture and with the float64 re-run. `evaluate` adds
+/// the test losses before and after (500 forward passes each).
+pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) -> Vec<Check> {
+    let expected: Value = serde_json::from_str(fx.expected).expect("expected.json");
+    let float64: Value = serde_json::from_str(fx.float64).expect("pytorch-float64.json");
+    let (spec, rerun) = (&expected["runs"][run], &float64[run]);
+    let mode: LossMode = spec["mode"].as_str().unwrap().parse().unwrap();
+    let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("number: {v}"));
+    let batch = num(&spec["batch"]) as usize;
+    let config = TrainConfig {
+        loss_mode: mode,
+        latent_size: num(&spec["latent"]) as usize,
+        target_beta: num(&spec["beta"]) as f32,
+        batch_size: batch,
+        lr: num(&spec["lr"]),
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(config.clone(), device).expect("trainer");
+    trainer
+        .load(fx.init)
+        .expect("PyTorch's initial weights load");
+    let train = CifarImages::parse("data_batch_1.bin", fx.train).unwrap();
+    let test = CifarImages::parse("test_batch.bin", fx.test).unwrap();
+    let mut checks = Vec::new();
+    // One number against both references.
+    let mut both =
+        |what: String, ours: f32, fixture: Option<&Value>, rerun: &Value, tol: (f64, f64)| {
+            if let Some(fixture) = fixture {
+                checks.push(Check::new(
+                    format!("{what} (fixture)"),
+                    ours as f64,
+                    num(fixture),
+                    tol.0,
+                ));
+            }
+            checks.push(Check::new(
+                format!("{what} (float64)"),
+                ours as f64,
+                num(rerun),
+                tol.1,
+            ));
+        };
+    let eval_tol = |after: bool| match (mode, after) {
+        (_, false) | (LossMode::Ae, true) => (1e-4, tolerance(mode, 0, "").1),
+        (LossMode::Vae, true) => (3e-3, 1e-3),
+    };
+    let eval = |both: &mut dyn FnMut(String, f32, Option<&Value>, &Value, (f64, f64)),
+                when: &str,
+                m: vaelab::train::EvalMetrics| {
+        let key = format!("eval_{when}");
+        let (e, r) = (&spec[&key], &rerun[&key]);
+        let tol = eval_tol(when == "after");
+        both(
+            format!("{run} test recon at mu, {when}"),
+            m.recon,
+            Some(&e["recon_at_mean"]),
+            &r["recon_at_mean"],
+            tol,
+        );
+        // The fixture's VAE KL after training is not what PyTorch computes
+        // when it re-runs the documented steps (see the module's notes).
+        let fixture_kl = (mode == LossMode::Ae || when == "init").then_some(&e["kl"]);
+        both(
+            format!("{run} test KL, {when}"),
+            m.kl,
+            fixture_kl,
+            &r["kl"],
+            tol,
+        );
+    };
+    if evaluate {
+        let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
+        eval(&mut both, "init", m);
+    }
+
+    let eps = SafeTensors::deserialize(fx.eps).unwrap();
+    let eps = f32s(&eps, "eps");
+    let latent = config.latent_size;
+    let steps = spec["steps"].as_array().unwrap();
+    for s in 0..steps.len() {
+        let indices: Vec<usize> = (batch * s..batch * (s + 1)).collect();
+        let x = train.batch(&indices, trainer.device());
+        let z = match mode {
+            LossMode::Ae => Latent::Sampled,
+            LossMode::Vae => {
+                let rows = eps[s * batch * latent..(s + 1) * batch * latent].to_vec();
+                Latent::Noise(Tensor::from_data(
+                    TensorData::new(rows, [batch, latent]),
+                    trainer.device(),
+                ))
+            }
+        };
+        trainer.train_on_with(x, z).unwrap();
+    }
+    let metrics = trainer.flush_metrics().await.unwrap();
+    assert_eq!(metrics.len(), steps.len());
+    for (s, m) in metrics.iter().enumerate() {
+        let (e, r) = (&steps[s], &rerun["steps"][s]);
+        for (what, ours, key) in [
+            ("recon", m.recon, "recon"),
+            ("kl", m.kl, "kl"),
+            ("total", m.total, "total"),
+            ("grad norm", m.grad_norm, "grad_global_norm_before_clip"),
+        ] {
+            let name = format!("{run} step {} {what}", s + 1);
+            both(name, ours, Some(&e[key]), &r[key], tolerance(mode, s, what));
+        }
+    }
+
+    let saved = trainer.save().await.unwrap();
+    let error = weight_error(&saved, fx.after3, fx.init);
+    let weights = Check {
+        what: format!("{run} weights after 3 steps (fixture)"),
+        ours: error,
+        pytorch: 0.0,
+        error,
+        tolerance: match mode {
+            LossMode::Ae => 2e-3,
+            LossMode::Vae => 0.1,
+        },
+    };
+    if evaluate {
+        let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
+        eval(&mut both, "after", m);
+    }
+    checks.push(weights);
+    checks
+}
+
+/// Every check printed, then one failure naming those outside tolerance.
+pub fn assert_all(checks: &[Check]) {
+    for c in checks {
+        println!("{c}");
+    }
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "outside PyTorch's tolerance:\n{}",
+        failed.join("\n")
+    );
+}
