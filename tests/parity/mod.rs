@@ -127,6 +127,32 @@ fn weight_error(ours: &[u8], pytorch: &[u8], init: &[u8]) -> f64 {
     diff.sqrt() / moved.sqrt()
 }
 
+#[derive(Default)]
+struct Checks(Vec<Check>);
+
+impl Checks {
+    /// One number against the fixture (where it is compared) and the re-run,
+    /// with tolerances `(fixture, float64)`.
+    fn both(
+        &mut self,
+        what: String,
+        ours: f32,
+        fixture: Option<&Value>,
+        rerun: &Value,
+        tol: (f64, f64),
+    ) {
+        let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("number: {v}"));
+        if let Some(fixture) = fixture {
+            let name = format!("{what} (fixture)");
+            self.0
+                .push(Check::new(name, ours as f64, num(fixture), tol.0));
+        }
+        let name = format!("{what} (float64)");
+        self.0
+            .push(Check::new(name, ours as f64, num(rerun), tol.1));
+    }
+}
+
 /// Tolerances of the fixture README for `(step, quantity)` (step 0 = the
 /// first), and against the float64 re-run: PyTorch's own float32 lies within
 /// 1e-6 of it for the AE and 2.1e-4 for the VAE.
@@ -169,36 +195,16 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
         .expect("PyTorch's initial weights load");
     let train = CifarImages::parse("data_batch_1.bin", fx.train).unwrap();
     let test = CifarImages::parse("test_batch.bin", fx.test).unwrap();
-    let mut checks = Vec::new();
-    // One number against both references.
-    let mut both =
-        |what: String, ours: f32, fixture: Option<&Value>, rerun: &Value, tol: (f64, f64)| {
-            if let Some(fixture) = fixture {
-                checks.push(Check::new(
-                    format!("{what} (fixture)"),
-                    ours as f64,
-                    num(fixture),
-                    tol.0,
-                ));
-            }
-            checks.push(Check::new(
-                format!("{what} (float64)"),
-                ours as f64,
-                num(rerun),
-                tol.1,
-            ));
-        };
+    let mut checks = Checks::default();
     let eval_tol = |after: bool| match (mode, after) {
         (_, false) | (LossMode::Ae, true) => (1e-4, tolerance(mode, 0, "").1),
         (LossMode::Vae, true) => (3e-3, 1e-3),
     };
-    let eval = |both: &mut dyn FnMut(String, f32, Option<&Value>, &Value, (f64, f64)),
-                when: &str,
-                m: vaelab::train::EvalMetrics| {
+    let eval = |checks: &mut Checks, when: &str, m: vaelab::train::EvalMetrics| {
         let key = format!("eval_{when}");
         let (e, r) = (&spec[&key], &rerun[&key]);
         let tol = eval_tol(when == "after");
-        both(
+        checks.both(
             format!("{run} test recon at mu, {when}"),
             m.recon,
             Some(&e["recon_at_mean"]),
@@ -208,7 +214,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
         // The fixture's VAE KL after training is not what PyTorch computes
         // when it re-runs the documented steps (see the module's notes).
         let fixture_kl = (mode == LossMode::Ae || when == "init").then_some(&e["kl"]);
-        both(
+        checks.both(
             format!("{run} test KL, {when}"),
             m.kl,
             fixture_kl,
@@ -218,7 +224,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
     };
     if evaluate {
         let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
-        eval(&mut both, "init", m);
+        eval(&mut checks, "init", m);
     }
 
     let eps = SafeTensors::deserialize(fx.eps).unwrap();
@@ -251,7 +257,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
             ("grad norm", m.grad_norm, "grad_global_norm_before_clip"),
         ] {
             let name = format!("{run} step {} {what}", s + 1);
-            both(name, ours, Some(&e[key]), &r[key], tolerance(mode, s, what));
+            checks.both(name, ours, Some(&e[key]), &r[key], tolerance(mode, s, what));
         }
     }
 
@@ -269,10 +275,10 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
     };
     if evaluate {
         let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
-        eval(&mut both, "after", m);
+        eval(&mut checks, "after", m);
     }
-    checks.push(weights);
-    checks
+    checks.0.push(weights);
+    checks.0
 }
 
 /// Every check printed, then one failure naming those outside tolerance.
