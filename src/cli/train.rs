@@ -120,10 +120,22 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         let epoch = report.epoch;
         let record = EpochRecord::new(&report, (clock() - epoch_started) / 1e3);
         epoch_started = clock();
-        bar.println(format!(
+        let line = format!(
             "epoch {epoch:>2}  beta {:.3}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  {:.1}s",
-            record.beta, record.train_recon, record.train_kl, record.test_recon, record.test_kl, record.seconds
-        ));
+            record.beta,
+            record.train_recon,
+            record.train_kl,
+            record.test_recon,
+            record.test_kl,
+            record.seconds
+        );
+        // A hidden bar (output not a terminal, e.g. a log file) drops its
+        // println: the epoch lines must reach the log all the same.
+        if bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
         append_jsonl(&metrics_path, &record)?;
         records.push(record);
 
