@@ -1,6 +1,7 @@
 //! VAE Lab: autoencoders and VAEs on CIFAR-10, trained by one device-generic
 //! core natively (command line) or in the browser on WebGPU (wasm).
 
+pub mod bounds;
 pub mod checkpoint;
 pub mod cifar;
 pub mod dataset;

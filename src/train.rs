@@ -65,42 +65,16 @@ pub struct ConfigError {
 }
 
 impl TrainConfig {
+    /// Every numeric setting against the one table of ranges (`bounds.rs`);
+    /// the enumerated ones are checked by their types when parsed.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |field, message: String| Err(ConfigError { field, message });
-        if !(1..=4096).contains(&self.latent_size) {
-            return bad(
-                "latentSize",
-                format!(
-                    "{} is out of range; use 1 to 4096 (the exercise uses 16, 128, 1024)",
-                    self.latent_size
-                ),
-            );
-        }
-        if !self.target_beta.is_finite() || !(0.0..=100.0).contains(&self.target_beta) {
-            return bad(
-                "targetBeta",
-                format!("{} is not a beta between 0 and 100", self.target_beta),
-            );
-        }
-        if !(1..=10_000).contains(&self.num_epochs) {
-            return bad(
-                "numEpochs",
-                format!("{} is out of range; use 1 to 10000", self.num_epochs),
-            );
-        }
-        if !(1..=4096).contains(&self.batch_size) {
-            return bad(
-                "batchSize",
-                format!("{} is out of range; use 1 to 4096", self.batch_size),
-            );
-        }
-        if !self.lr.is_finite() || self.lr <= 0.0 || self.lr > 1.0 {
-            return bad(
-                "lr",
-                format!("{} is not a learning rate in (0, 1]", self.lr),
-            );
-        }
-        Ok(())
+        use crate::bounds::check;
+        check("latentSize", self.latent_size as f64)?;
+        check("targetBeta", self.target_beta as f64)?;
+        check("numEpochs", self.num_epochs as f64)?;
+        check("batchSize", self.batch_size as f64)?;
+        check("lr", self.lr)?;
+        check("seed", self.seed as f64)
     }
 
     pub fn beta(&self, epoch: usize) -> f32 {

@@ -94,6 +94,32 @@ test('a malformed data file gets a message naming it, and the page keeps working
   await page.close();
 });
 
+test('out-of-range settings, from the URL or typed in, are named with their range and not applied', async () => {
+  const page = await open(browser, '?data=/nowhere/&numEpochs=-5&batchSize=1e9&targetBeta=-1&betaMode=cubic&lr=abc&preset=vae08');
+  const banner = page.locator('[data-testid=banner]', { hasText: 'numEpochs=-5' });
+  await banner.waitFor({ timeout: 60_000 });
+  const text = await banner.textContent();
+  for (const part of ['numEpochs=-5 is out of range: use a whole number from 1 to 10000', 'batchSize=1e9 is out of range',
+    'targetBeta=-1 is out of range: use a number from 0 to 100', 'betaMode=cubic is not one of constant, linear', 'lr=abc is not a number']) {
+    assert.ok(text.includes(part), `banner lacks "${part}": ${text}`);
+  }
+  // Defaults (and the preset's beta) stand in for the refused values, in the form and in the link.
+  assert.equal(await page.locator('[data-testid=epochs]').inputValue(), '20');
+  assert.equal(await page.locator('[data-testid=batch-size]').inputValue(), '256');
+  assert.equal(await page.locator('[data-testid=beta-value]').textContent(), '0.80');
+  assert.equal(await page.locator('[data-testid=schedule]').inputValue(), 'constant');
+  assert.ok(!page.url().includes('numEpochs'), page.url());
+  // The inputs carry the table's limits; a typed value beyond them is undone and named.
+  assert.equal(await page.locator('[data-testid=epochs]').getAttribute('max'), '10000');
+  assert.equal(await page.locator('[data-testid=batch-size]').getAttribute('max'), '4096');
+  await page.locator('[data-testid=epochs]').fill('0');
+  await page.locator('[data-testid=epochs]').dispatchEvent('change');
+  await page.locator('[data-testid=config-note]', { hasText: 'numEpochs=0 is out of range' }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('[data-testid=epochs]').inputValue(), '20');
+  await page.screenshot({ path: path.join(OUT, 'bounds.png'), fullPage: true });
+  await page.close();
+});
+
 test('missing data is said plainly', async () => {
   const page = await open(browser, '?data=/nowhere/');
   await waitFor(page, 'idle', (s) => s.state === 'idle');

@@ -181,6 +181,7 @@ fn flag_error(e: vaelab::train::ConfigError) -> String {
         "numEpochs" => "--num_epochs",
         "batchSize" => "--batch_size",
         "lr" => "--lr",
+        "seed" => "--seed",
         other => other,
     };
     format!("{flag}: {}", e.message)

@@ -1,9 +1,12 @@
 // The settings form: shows a config, reports edits as a new config.
 import { PRESETS, latentFromSlider, sliderFromLatent } from './state.js';
+import { applyBounds } from './bounds.js';
 
 const $ = (id) => document.getElementById(id);
 
 export function bindControls({ onChange, onPreset }) {
+  // The latent slider is a log-scale position (state.js maps it through the table).
+  applyBounds({ targetBeta: $('beta'), numEpochs: $('epochs'), batchSize: $('batch'), lr: $('lr'), seed: $('seed') });
   const presets = $('presets');
   for (const p of PRESETS) {
     const b = document.createElement('button');

@@ -8,6 +8,7 @@ import { Engine } from './engine.js';
 import { drawChart, smooth } from './chart.js';
 import { drawImage, clear, downloadCanvas, download } from './grids.js';
 import { bindControls, showConfig, setButtons } from './controls.js';
+import { configProblems } from './bounds.js';
 import { showProgress } from './progress.js';
 import { renderRuns, renderCompare, csv } from './runs.js';
 
@@ -157,6 +158,13 @@ function noteFor(next) {
 }
 
 async function applyConfig(next, { fromPreset = false } = {}) {
+  // An edit out of the table's range is named and undone; the run goes on.
+  const refused = configProblems(next);
+  if (refused.length) {
+    showConfig(config);
+    $('config-note').textContent = `Not applied: ${refused.join('; ')}.`;
+    return;
+  }
   const prev = config;
   config = { ...next };
   showConfig(config);

@@ -1,6 +1,7 @@
 // The one settings object, and its round trip through the URL, so that a
 // teacher's link opens the page with the same run. Field names are those of
 // the wasm TrainConfig (camelCase), so the object goes to Rust unchanged.
+import { BOUNDS, problem } from './bounds.js';
 
 export const DEFAULTS = Object.freeze({
   lossMode: 'ae',
@@ -30,20 +31,22 @@ const NUMERIC = ['latentSize', 'targetBeta', 'numEpochs', 'batchSize', 'lr', 'se
 // model: a safetensors URL (e.g. a teacher's trained checkpoint) opened as a paused run.
 export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset', 'model'];
 
-// Latent slider: positions 0..1000 map to 16..1024 on a log scale; the
-// exercise's values are "stops" the slider snaps to when near.
-const LOG_LO = Math.log(16), LOG_HI = Math.log(1024);
+// Latent slider: positions 0..1000 map to the table's slider range (16..1024)
+// on a log scale; the exercise's values are "stops" the slider snaps to when near.
+const { min: LAT_LO, max: LAT_HI } = BOUNDS.latentSize.slider;
+const LOG_LO = Math.log(LAT_LO), LOG_HI = Math.log(LAT_HI);
 export function latentFromSlider(pos) {
   const v = Math.exp(LOG_LO + (LOG_HI - LOG_LO) * (pos / 1000));
   for (const stop of [16, 128, 1024]) if (Math.abs(Math.log(v / stop)) < 0.08) return stop;
-  return Math.max(16, Math.min(1024, Math.round(v)));
+  return Math.max(LAT_LO, Math.min(LAT_HI, Math.round(v)));
 }
 export function sliderFromLatent(latent) {
-  const l = Math.max(16, Math.min(1024, latent));
+  const l = Math.max(LAT_LO, Math.min(LAT_HI, latent));
   return Math.round((1000 * (Math.log(l) - LOG_LO)) / (LOG_HI - LOG_LO));
 }
 
-/** Settings and page options from a query string; unknown or malformed values are reported. */
+/** Settings and page options from a query string; unknown, malformed or
+ * out-of-range values are reported (with the table's range) and left at their defaults. */
 export function fromQuery(search) {
   const params = new URLSearchParams(search);
   const config = { ...DEFAULTS };
@@ -57,11 +60,11 @@ export function fromQuery(search) {
   }
   for (const [key, raw] of params) {
     if (key in DEFAULTS) {
-      if (NUMERIC.includes(key)) {
-        const n = Number(raw);
-        if (raw === '' || !Number.isFinite(n)) problems.push(`${key}="${raw}" is not a number`);
-        else config[key] = n;
-      } else config[key] = raw;
+      const value = NUMERIC.includes(key) ? Number(raw) : raw;
+      const why = raw === '' || (NUMERIC.includes(key) && !Number.isFinite(value)) ? 'is not a number' : problem(key, value);
+      // A refused value leaves the default (or the preset's value) in place.
+      if (why) problems.push(`${key}=${raw} ${why}`);
+      else config[key] = value;
     } else if (PAGE_KEYS.includes(key)) {
       page[key] = raw;
     } else {
