@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { dataRoot as findDataRoot } from './data-root.mjs';
 
 const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -26,10 +27,9 @@ for (let i = 0; i < args.length; i++) {
   else { const [name, dir] = args[i].split('='); builds.push({ name, dir: path.resolve(dir) }); }
 }
 if (!builds.length) builds.push({ name: 'this checkout', dir: HERE });
-const dataRoot = process.env.VAELAB_DATA ? path.resolve(process.env.VAELAB_DATA)
-  : !fs.existsSync(path.join(HERE, 'data')) && fs.existsSync(path.join(HERE, '../shared/data')) ? path.join(HERE, '../shared/data') : path.join(HERE, 'data');
+const dataRoot = findDataRoot();
 const MINI = path.join(dataRoot, 'cifar-10-batches-bin-mini');
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 function serve(root) {
   const server = http.createServer((req, res) => {

@@ -28,7 +28,14 @@ mod data_root;
 /// setting shared by the command line, the tests and the scripts.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn data_root() -> std::path::PathBuf {
-    data_root::data_root_in(std::path::Path::new(""), std::env::var_os("VAELAB_DATA"))
+    data_root_with(std::env::var_os("VAELAB_DATA"))
+}
+
+/// [`data_root`] for a given value of the setting (tests compare it with
+/// `scripts/data-root.sh`, the same rule in shell).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn data_root_with(setting: Option<std::ffi::OsString>) -> std::path::PathBuf {
+    data_root::data_root_in(std::path::Path::new(""), setting)
 }
 
 /// The exercise's PyTorch parity fixtures: `<data root>/../fixtures/pytorch-parity`.

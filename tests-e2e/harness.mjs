@@ -7,13 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { dataRoot, fixturesDir } from '../scripts/data-root.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// The data root, as src/lib.rs's data_root() finds it.
-const DATA = process.env.VAELAB_DATA ? path.resolve(ROOT, process.env.VAELAB_DATA)
-  : !fs.existsSync(path.join(ROOT, 'data')) && fs.existsSync(path.join(ROOT, '../shared/data')) ? path.join(ROOT, '../shared/data')
-    : path.join(ROOT, 'data');
-export const MINI = path.join(DATA, 'cifar-10-batches-bin-mini');
+// The data root and the fixtures, by the one rule (scripts/data-root.sh).
+export const MINI = path.join(dataRoot(), 'cifar-10-batches-bin-mini');
 export const OUT = path.join(ROOT, 'target', 'e2e');
 export const HAVE_MINI = fs.existsSync(path.join(MINI, 'test_batch.bin'));
 const FLAGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update',
@@ -23,14 +21,15 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/cs
 let server;
 export let base, browser, noGpuBrowser;
 
-// The exercise's PyTorch checkpoints, beside the checkout as the data is.
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures/pytorch-parity');
+// The exercise's PyTorch checkpoints, beside the data root.
+export const FIXTURES = fixturesDir();
 export const HAVE_FIXTURES = fs.existsSync(path.join(FIXTURES, 'vae16_init.safetensors'));
 
-/** A skip reason when `have` is false: loud outside CI, and under CI the test runs (and fails on what is missing). */
+/** A skip reason when `have` is false: loud, and only outside CI and without
+ * VAELAB_DATA; there the test runs and fails on what is missing, naming the path. */
 export function needs(have, what) {
-  if (have || process.env.CI) return false;
-  return `SKIPPED: ${what}`;
+  if (have || process.env.CI || process.env.VAELAB_DATA) return false;
+  return `SKIPPED: ${what} (looked in ${path.dirname(MINI)})`;
 }
 
 // Routes: /data-mini/ → the mini slice; /data-six/ → all six official names
@@ -47,6 +46,7 @@ function resolve(urlPath) {
 }
 
 before(async () => {
+  if (!HAVE_MINI && !needs(false, '')) console.error(`\n*** no CIFAR-10 mini slice at ${MINI}: the tests that need it will fail ***\n`);
   fs.mkdirSync(path.join(OUT, 'bad'), { recursive: true });
   fs.mkdirSync(path.join(OUT, 'six'), { recursive: true });
   if (HAVE_MINI) {
