@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what VAE Lab builds and tests with, skipping what is already there:
 # the wasm32 target, wasm-pack, wasm-bindgen-cli at the crate's exact version,
-# and (with --browser) Chromium + ChromeDriver from Debian, and the
-# npm packages of the end-to-end tests.
+# and (with --browser) Chromium + ChromeDriver and Firefox ESR from Debian,
+# geckodriver from crates.io, and the npm packages of the end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,12 +33,19 @@ if [ "$browser" = 1 ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing+=(firefox-esr)
+  # Firefox's WebGPU needs a Vulkan driver: Mesa's lavapipe (Chromium brings SwiftShader).
+  ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} from Debian"
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+  if ! command -v geckodriver >/dev/null; then
+    say "installing geckodriver for the Firefox browser tests (a few minutes, once)"
+    cargo install geckodriver --locked
   fi
   if [ ! -d node_modules/playwright-core ]; then
     say "installing the end-to-end test packages (npm ci)"

@@ -26,6 +26,9 @@ step "browser tests (wasm on WebGPU in headless Chromium, inside a dedicated wor
 # The design's own command, as typed: its settings live in webdriver.json and .cargo/config.toml.
 wasm-pack test --headless --chrome
 
+step "browser tests again in headless Firefox (WebGPU on Mesa's lavapipe; prefs in webdriver.json)"
+wasm-pack test --headless --firefox
+
 step "page end-to-end tests"
 wasm-pack build --dev --target web --out-dir pkg --no-typescript --no-pack
 # The spec reporter: a skipped test reads SKIPPED, never \"ok\" as TAP would print it.

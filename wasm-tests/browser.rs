@@ -70,7 +70,7 @@ async fn dataset(backend: Option<&str>) -> WebDataset {
 
 async fn read(t: Tensor<4>) -> Vec<u32> {
     let data = t.into_data_async().await.expect("device read");
-    data.to_vec::<f32>()
+    data.try_to_vec::<f32>()
         .unwrap()
         .iter()
         .map(|v| v.to_bits())

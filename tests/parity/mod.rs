@@ -8,15 +8,22 @@
 //!
 //! A second reference, `pytorch-float64.json`, holds the same numbers from
 //! PyTorch 2.15 re-running the documented steps in float64
-//! (`scripts/pytorch-parity.py`). Measured with that script: PyTorch's own
-//! float32 re-run reproduces the fixture's AE to 2e-6 but not its VAE after
-//! step 1 (weights 3.6e-2 apart, test KL after 0.53277 vs the fixture's
-//! 0.53611), and its float32 and float64 AE weights after 3 steps lie 1.4e-4
-//! apart (the README says 2e-6). Hence two departures from the README's
-//! tolerances, both printed: the VAE's test KL after training is compared
-//! with the re-run only, and the AE's weights allow 2e-3 (one step on `flex`
-//! is as close to float64 as PyTorch's float32 is; three steps of Adam amplify
-//! last-bit differences into ±lr/2 moves of a few dozen weights).
+//! (`scripts/pytorch-parity.py`). What the re-runs showed, and how the checks
+//! follow from it:
+//! - The AE is deterministic to float32 noise: every number is checked
+//!   against both references. PyTorch's own float32 and float64 AE weights
+//!   after 3 steps lie 1.4e-4 apart (the README says 2e-6, which is a float32
+//!   re-run against the fixture), and `flex` lands at 1.25e-3 from the fixture
+//!   (one step of `flex` is as close to float64 as PyTorch's float32 is;
+//!   Adam turns last-bit differences into ±lr/2 moves of a few dozen weights
+//!   over steps 2 and 3): the weights allow 2e-3.
+//! - The VAE's trajectory forks after its first step on last-bit differences:
+//!   PyTorch's float32 and float64 re-runs on this CPU, `flex` and Chromium's
+//!   SwiftShader follow one branch (test KL after 0.5327), the fixture and
+//!   Firefox's lavapipe the other (0.5361); the README's 3.6e-2 floor for the
+//!   VAE weights is that fork. So the first step and the test losses before it
+//!   are checked against both references, and the later numbers against the
+//!   nearer of the two, with the README's tolerances.
 
 use safetensors::SafeTensors;
 use serde_json::Value;
@@ -131,31 +138,38 @@ fn weight_error(ours: &[u8], pytorch: &[u8], init: &[u8]) -> f64 {
 struct Checks(Vec<Check>);
 
 impl Checks {
-    /// One number against the fixture (where it is compared) and the re-run,
-    /// with tolerances `(fixture, float64)`.
-    fn both(
-        &mut self,
-        what: String,
-        ours: f32,
-        fixture: Option<&Value>,
-        rerun: &Value,
-        tol: (f64, f64),
-    ) {
-        let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("number: {v}"));
-        if let Some(fixture) = fixture {
-            let name = format!("{what} (fixture)");
-            self.0
-                .push(Check::new(name, ours as f64, num(fixture), tol.0));
-        }
+    /// One number against the fixture and the re-run, with tolerances
+    /// `(fixture, float64)`.
+    fn both(&mut self, what: String, ours: f32, fixture: &Value, rerun: &Value, tol: (f64, f64)) {
+        let name = format!("{what} (fixture)");
+        self.0
+            .push(Check::new(name, ours as f64, num(fixture), tol.0));
         let name = format!("{what} (float64)");
         self.0
             .push(Check::new(name, ours as f64, num(rerun), tol.1));
     }
+
+    /// One number against whichever reference lies nearer (the VAE after its
+    /// fork), with the README's tolerance.
+    fn nearer(&mut self, what: String, ours: f32, fixture: &Value, rerun: &Value, tol: f64) {
+        let (f, r) = (num(fixture), num(rerun));
+        let (label, reference) = if relative(ours as f64, f) <= relative(ours as f64, r) {
+            ("fixture", f)
+        } else {
+            ("float64", r)
+        };
+        let name = format!("{what} (nearer: {label})");
+        self.0.push(Check::new(name, ours as f64, reference, tol));
+    }
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("number: {v}"))
 }
 
 /// Tolerances of the fixture README for `(step, quantity)` (step 0 = the
-/// first), and against the float64 re-run: PyTorch's own float32 lies within
-/// 1e-6 of it for the AE and 2.1e-4 for the VAE.
+/// first), and against the float64 re-run where both are checked (PyTorch's
+/// own float32 lies within 1e-6 of it for the AE, 1.6e-6 for the VAE's first step).
 fn tolerance(mode: LossMode, step: usize, what: &str) -> (f64, f64) {
     let readme = match (mode, step, what) {
         (LossMode::Ae, ..) => 1e-4,
@@ -179,7 +193,6 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
     let float64: Value = serde_json::from_str(fx.float64).expect("pytorch-float64.json");
     let (spec, rerun) = (&expected["runs"][run], &float64[run]);
     let mode: LossMode = spec["mode"].as_str().unwrap().parse().unwrap();
-    let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("number: {v}"));
     let batch = num(&spec["batch"]) as usize;
     let config = TrainConfig {
         loss_mode: mode,
@@ -196,31 +209,25 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
     let train = CifarImages::parse("data_batch_1.bin", fx.train).unwrap();
     let test = CifarImages::parse("test_batch.bin", fx.test).unwrap();
     let mut checks = Checks::default();
-    let eval_tol = |after: bool| match (mode, after) {
-        (_, false) | (LossMode::Ae, true) => (1e-4, tolerance(mode, 0, "").1),
-        (LossMode::Vae, true) => (3e-3, 1e-3),
-    };
     let eval = |checks: &mut Checks, when: &str, m: vaelab::train::EvalMetrics| {
         let key = format!("eval_{when}");
         let (e, r) = (&spec[&key], &rerun[&key]);
-        let tol = eval_tol(when == "after");
-        checks.both(
-            format!("{run} test recon at mu, {when}"),
-            m.recon,
-            Some(&e["recon_at_mean"]),
-            &r["recon_at_mean"],
-            tol,
-        );
-        // The fixture's VAE KL after training is not what PyTorch computes
-        // when it re-runs the documented steps (see the module's notes).
-        let fixture_kl = (mode == LossMode::Ae || when == "init").then_some(&e["kl"]);
-        checks.both(
-            format!("{run} test KL, {when}"),
-            m.kl,
-            fixture_kl,
-            &r["kl"],
-            tol,
-        );
+        for (what, ours, field) in [
+            ("recon at mu", m.recon, "recon_at_mean"),
+            ("KL", m.kl, "kl"),
+        ] {
+            let what = format!("{run} test {what}, {when}");
+            match (mode, when) {
+                (LossMode::Vae, "after") => checks.nearer(what, ours, &e[field], &r[field], 3e-3),
+                _ => checks.both(
+                    what,
+                    ours,
+                    &e[field],
+                    &r[field],
+                    (1e-4, tolerance(mode, 0, "").1),
+                ),
+            }
+        }
     };
     if evaluate {
         let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
@@ -257,7 +264,11 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
             ("grad norm", m.grad_norm, "grad_global_norm_before_clip"),
         ] {
             let name = format!("{run} step {} {what}", s + 1);
-            checks.both(name, ours, Some(&e[key]), &r[key], tolerance(mode, s, what));
+            let tol = tolerance(mode, s, what);
+            match (mode, s) {
+                (LossMode::Vae, 1..) => checks.nearer(name, ours, &e[key], &r[key], tol.0),
+                _ => checks.both(name, ours, &e[key], &r[key], tol),
+            }
         }
     }
 
