@@ -83,6 +83,13 @@ test('Load model: our own file and the PyTorch fixture open paused, evaluated an
   await page.setInputFiles('[data-testid=load-model]', junk);
   await page.locator('[data-testid=banner]', { hasText: 'junk.safetensors' }).waitFor({ timeout: 60_000 });
   assert.equal((await status(page)).config.lossMode, 'vae', 'the current run is untouched');
+  // A truncated download of a real checkpoint says so.
+  const cut = path.join(OUT, 'cut.safetensors');
+  fs.writeFileSync(cut, fs.readFileSync(path.join(FIXTURES, 'ae16_init.safetensors')).subarray(0, 100_000));
+  await page.setInputFiles('[data-testid=load-model]', cut);
+  const said = await page.locator('[data-testid=banner]', { hasText: 'cut.safetensors' }).textContent({ timeout: 60_000 });
+  assert.match(said, /truncated/, said);
+  assert.equal((await status(page)).config.lossMode, 'vae', 'the current run is still untouched');
   await page.close();
 });
 
