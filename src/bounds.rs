@@ -21,9 +21,8 @@ pub struct Bound {
     /// The exercise's values, said after an out-of-range message.
     pub hint: Option<String>,
     /// The names an enumerated setting takes (its serde names in the core).
+    /// (`slider`, the part of the range a page slider shows, is the page's alone.)
     pub choices: Option<Vec<String>>,
-    /// The part of the range a slider shows; URL values beyond it still apply.
-    pub slider: Option<serde_json::Value>,
 }
 
 pub const TABLE: &str = include_str!("../www/js/bounds.json");

@@ -276,13 +276,12 @@ impl Trainer {
             }
         };
         self.net = Some(net);
+        // One concatenation per step: what flush_metrics reads back.
         let values = match kl {
-            Some(kl) => Tensor::cat(vec![recon, kl, total], 0),
-            None => recon,
-        }
-        .detach()
-        .inner();
-        let values = Tensor::cat(vec![values, grad_norm.detach().inner()], 0);
+            Some(kl) => vec![recon, kl, total, grad_norm],
+            None => vec![recon, grad_norm],
+        };
+        let values = Tensor::cat(values, 0).detach().inner();
         self.step += 1;
         self.pending.push(Pending {
             values,
