@@ -25,7 +25,8 @@ export const PRESETS = [
   { id: 'vaeanneal', label: 'VAE · linear annealing', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1, betaMode: 'linear' } },
 ];
 
-const NUMERIC = ['latentSize', 'targetBeta', 'numEpochs', 'batchSize', 'lr', 'seed'];
+// Numeric settings are the table's rows without a list of choices.
+const NUMERIC = Object.keys(BOUNDS).filter((k) => !BOUNDS[k].choices);
 // Page options that are not part of the training config.
 // images / tests: use only the first N training / test images (quick classroom demos, tests).
 // model: a safetensors URL (e.g. a teacher's trained checkpoint) opened as a paused run.
