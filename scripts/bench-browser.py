@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Runs www/bench.html in headless Chromium and prints its lines.
+
+The Python twin of bench-browser.mjs, for machines that have Python and a
+Chromium but no Node or WebDriver (a lent GPU machine): the page POSTs its
+result to this script's own static server (`report=`), so nothing drives the
+browser beyond starting it. One Chromium per query; each query may name the
+wasm package to load (`pkg=../target/pkg-fused/vaelab.js`).
+
+    python3 scripts/bench-browser.py --chromium /usr/bin/chromium \
+        'latentSize=128&batchSize=16&steps=10&warmup=3' ...
+
+Prints each run's lines; `--json FILE` also writes one JSON result per line.
+Exits 1 if a run reports an error or no result comes back in time.
+"""
+
+import argparse
+import http.server
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+}
+results: "queue.Queue[dict]" = queue.Queue()
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=ROOT, **kwargs)
+
+    def guess_type(self, path):
+        return TYPES.get(os.path.splitext(str(path))[1], "application/octet-stream")
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(204)
+        self.end_headers()
+        try:
+            results.put(json.loads(body))
+        except ValueError as e:
+            results.put({"error": f"unreadable report: {e}"})
+
+    def log_message(self, *args):
+        pass
+
+
+def chromium_args(binary: str, profile: str) -> list:
+    args = [
+        binary,
+        "--headless=new",
+        "--enable-unsafe-webgpu",
+        # Chromium's WebGPU on Linux runs on Vulkan; this asks for it even
+        # where the GPU blocklist would not.
+        "--enable-features=Vulkan",
+        "--ignore-gpu-blocklist",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--enable-logging=stderr",
+        f"--user-data-dir={profile}",
+    ]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    # Extra switches for a machine's GPU (space-separated).
+    return args + os.environ.get("CHROMIUM_FLAGS", "").split()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
+    ap.add_argument("--timeout", type=float, default=300, help="seconds per query")
+    ap.add_argument("--json", help="append one JSON result per query here")
+    ap.add_argument("queries", nargs="+")
+    opts = ap.parse_args()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    failed = False
+    for query in opts.queries:
+        url = f"http://127.0.0.1:{port}/www/bench.html?{query}&report=/report"
+        with tempfile.TemporaryDirectory() as profile:
+            log = open(os.path.join(profile, "chromium.log"), "w+")
+            proc = subprocess.Popen(
+                chromium_args(opts.chromium, profile) + [url], stdout=log, stderr=log
+            )
+            try:
+                result = results.get(timeout=opts.timeout)
+            except queue.Empty:
+                result = {"error": f"no result within {opts.timeout:.0f} s"}
+            proc.kill()
+            proc.wait()
+            if result.get("error"):
+                log.seek(0)
+                result["chromium"] = log.read()[-4000:]
+        print(f"== {query}", flush=True)
+        for line in result.get("log", []):
+            print(line, flush=True)
+        if result.get("error"):
+            failed = True
+            print(f"error: {result['error']}", file=sys.stderr)
+            if result.get("chromium"):
+                print(result["chromium"], file=sys.stderr)
+        if opts.json:
+            with open(opts.json, "a") as f:
+                f.write(json.dumps({"query": query, **result}) + "\n")
+    server.shutdown()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
