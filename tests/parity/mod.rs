@@ -30,7 +30,7 @@ use serde_json::Value;
 use vaelab::LossMode;
 use vaelab::burn::tensor::{Device, Tensor, TensorData};
 use vaelab::cifar::CifarImages;
-use vaelab::train::{Latent, TrainConfig, Trainer};
+use vaelab::train::{Latent, StepMetrics, TrainConfig, Trainer};
 
 /// The fixture files' bytes and the mini slice they were computed from.
 pub struct Fixtures<'a> {
@@ -184,6 +184,65 @@ fn tolerance(mode: LossMode, step: usize, what: &str) -> (f64, f64) {
     (readme, float64)
 }
 
+/// A trainer for `run` (its spec in `expected.json`) holding PyTorch's
+/// initial weights.
+fn trainer_for(spec: &Value, fx: &Fixtures<'_>, device: &Device) -> Trainer {
+    let config = TrainConfig {
+        loss_mode: spec["mode"].as_str().unwrap().parse().unwrap(),
+        latent_size: num(&spec["latent"]) as usize,
+        target_beta: num(&spec["beta"]) as f32,
+        batch_size: num(&spec["batch"]) as usize,
+        lr: num(&spec["lr"]),
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(config, device).expect("trainer");
+    trainer
+        .load(fx.init)
+        .expect("PyTorch's initial weights load");
+    trainer
+}
+
+/// The documented steps: PyTorch's batches in order, and its noise for the VAE.
+async fn take_steps(trainer: &mut Trainer, spec: &Value, fx: &Fixtures<'_>) -> Vec<StepMetrics> {
+    let config = trainer.config().clone();
+    let (batch, latent) = (config.batch_size, config.latent_size);
+    let train = CifarImages::parse("data_batch_1.bin", fx.train).unwrap();
+    let eps = SafeTensors::deserialize(fx.eps).unwrap();
+    let eps = f32s(&eps, "eps");
+    let steps = spec["steps"].as_array().unwrap().len();
+    for s in 0..steps {
+        let indices: Vec<usize> = (batch * s..batch * (s + 1)).collect();
+        let x = train.batch(&indices, trainer.device());
+        let z = match config.loss_mode {
+            LossMode::Ae => Latent::Sampled,
+            LossMode::Vae => {
+                let rows = eps[s * batch * latent..(s + 1) * batch * latent].to_vec();
+                Latent::Noise(Tensor::from_data(
+                    TensorData::new(rows, [batch, latent]),
+                    trainer.device(),
+                ))
+            }
+        };
+        trainer.train_on_with(x, z).unwrap();
+    }
+    let metrics = trainer.flush_metrics().await.unwrap();
+    assert_eq!(metrics.len(), steps);
+    metrics
+}
+
+/// The documented steps of `run` on `device`, from PyTorch's initial weights:
+/// for comparing two devices (or two builds) with each other.
+#[allow(
+    dead_code,
+    reason = "the browser test compares WebGPU with the CPU; the native test has one device"
+)]
+pub async fn steps_on(run: &str, fx: &Fixtures<'_>, device: &Device) -> Vec<StepMetrics> {
+    let expected: Value = serde_json::from_str(fx.expected).expect("expected.json");
+    let spec = &expected["runs"][run];
+    let mut trainer = trainer_for(spec, fx, device);
+    take_steps(&mut trainer, spec, fx).await
+}
+
 /// Loads PyTorch's initial weights for `run` (`"ae16"` or `"vae16"`), takes
 /// the three documented steps (with PyTorch's noise for the VAE) and compares
 /// every number with the fixture and with the float64 re-run. `evaluate` adds
@@ -193,20 +252,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
     let float64: Value = serde_json::from_str(fx.float64).expect("pytorch-float64.json");
     let (spec, rerun) = (&expected["runs"][run], &float64[run]);
     let mode: LossMode = spec["mode"].as_str().unwrap().parse().unwrap();
-    let batch = num(&spec["batch"]) as usize;
-    let config = TrainConfig {
-        loss_mode: mode,
-        latent_size: num(&spec["latent"]) as usize,
-        target_beta: num(&spec["beta"]) as f32,
-        batch_size: batch,
-        lr: num(&spec["lr"]),
-        ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(config.clone(), device).expect("trainer");
-    trainer
-        .load(fx.init)
-        .expect("PyTorch's initial weights load");
-    let train = CifarImages::parse("data_batch_1.bin", fx.train).unwrap();
+    let mut trainer = trainer_for(spec, fx, device);
     let test = CifarImages::parse("test_batch.bin", fx.test).unwrap();
     let mut checks = Checks::default();
     let eval = |checks: &mut Checks, when: &str, m: vaelab::train::EvalMetrics| {
@@ -234,27 +280,8 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
         eval(&mut checks, "init", m);
     }
 
-    let eps = SafeTensors::deserialize(fx.eps).unwrap();
-    let eps = f32s(&eps, "eps");
-    let latent = config.latent_size;
+    let metrics = take_steps(&mut trainer, spec, fx).await;
     let steps = spec["steps"].as_array().unwrap();
-    for s in 0..steps.len() {
-        let indices: Vec<usize> = (batch * s..batch * (s + 1)).collect();
-        let x = train.batch(&indices, trainer.device());
-        let z = match mode {
-            LossMode::Ae => Latent::Sampled,
-            LossMode::Vae => {
-                let rows = eps[s * batch * latent..(s + 1) * batch * latent].to_vec();
-                Latent::Noise(Tensor::from_data(
-                    TensorData::new(rows, [batch, latent]),
-                    trainer.device(),
-                ))
-            }
-        };
-        trainer.train_on_with(x, z).unwrap();
-    }
-    let metrics = trainer.flush_metrics().await.unwrap();
-    assert_eq!(metrics.len(), steps.len());
     for (s, m) in metrics.iter().enumerate() {
         let (e, r) = (&steps[s], &rerun["steps"][s]);
         for (what, ours, key) in [
