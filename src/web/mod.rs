@@ -37,7 +37,36 @@ thread_local! {
 
 #[wasm_bindgen(start)]
 pub fn start() {
+    run_constructors();
     console_error_panic_hook::set_once();
+}
+
+unsafe extern "C" {
+    /// Synthesised by wasm-ld: runs every static constructor in the module
+    /// (here `inventory` registrations in CubeCL's IR crates, via `pliron`).
+    fn __wasm_call_ctors();
+}
+
+/// Runs the module's static constructors, once.
+///
+/// A module that never calls `__wasm_call_ctors` itself is linked as a
+/// "command", and wasm-ld then wraps *every* export with a call to it. Every
+/// JS→wasm call — and WebGPU training makes thousands a step, one per GPU
+/// object handed to wasm — re-ran all constructors: a CPU profile of a step
+/// was mostly `__wasm_call_ctors` and `inventory::submit`, and on an H200 a
+/// step took 1.3 s at batch 16 and at batch 256 alike (BENCHMARKS.md, issue
+/// 10). One explicit call makes the linker leave the exports alone (see the
+/// `inventory` crate's documentation on WebAssembly). The JS glue calls
+/// [`start`] right after instantiation; [`device`] calls this too, for test
+/// harnesses that may not.
+pub fn run_constructors() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::Relaxed) {
+        // SAFETY: the constructors are `inventory`'s idempotent registrations
+        // (and any others the linker collected), run before anything reads them.
+        unsafe { __wasm_call_ctors() }
+    }
 }
 
 fn err(msg: impl std::fmt::Display) -> JsValue {
@@ -52,6 +81,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 
 /// Start (or reuse) a compute device: `"webgpu"` or `"cpu"` (Burn's pure-Rust flex).
 pub async fn device(backend: &str) -> Result<Device, JsValue> {
+    run_constructors();
     match backend {
         "cpu" => Ok(Device::flex()),
         "webgpu" => {
