@@ -19,6 +19,7 @@ import http.server
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,16 +91,20 @@ def main() -> int:
     failed = False
     for query in opts.queries:
         url = f"http://127.0.0.1:{port}/www/bench.html?{query}&report=/report"
-        with tempfile.TemporaryDirectory() as profile:
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
             log = open(os.path.join(profile, "chromium.log"), "w+")
             proc = subprocess.Popen(
-                chromium_args(opts.chromium, profile) + [url], stdout=log, stderr=log
+                chromium_args(opts.chromium, profile) + [url],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
             try:
                 result = results.get(timeout=opts.timeout)
             except queue.Empty:
                 result = {"error": f"no result within {opts.timeout:.0f} s"}
-            proc.kill()
+            # Chromium's GPU and renderer processes too: they still write the profile.
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             if result.get("error"):
                 log.seek(0)
