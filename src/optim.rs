@@ -7,20 +7,16 @@ use burn::tensor::Tensor;
 /// PyTorch's `clip_grad_norm_(model.parameters(), 1.0)`.
 pub const MAX_GRAD_NORM: f32 = 1.0;
 
-/// Sums the squares of every gradient: one norm over all parameters together.
-struct SquaredNorm<'a> {
+/// The sum of squares of each gradient, one `[1]` tensor per parameter.
+struct SquaredSums<'a> {
     grads: &'a GradientsParams,
-    total: Option<Tensor<1>>,
+    sums: Vec<Tensor<1>>,
 }
 
-impl ModuleVisitor for SquaredNorm<'_> {
+impl ModuleVisitor for SquaredSums<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if let Some(g) = self.grads.get::<D>(param.id) {
-            let s = g.square().sum();
-            self.total = Some(match self.total.take() {
-                Some(t) => t + s,
-                None => s,
-            });
+            self.sums.push(g.square().sum());
         }
     }
 }
@@ -47,9 +43,15 @@ pub fn clip_global_norm<M: Module>(
     grads: &mut GradientsParams,
     max_norm: f32,
 ) -> Option<Tensor<1>> {
-    let mut norm = SquaredNorm { grads, total: None };
-    model.visit(&mut norm);
-    let total_norm = norm.total?.sqrt();
+    let mut squares = SquaredSums {
+        grads,
+        sums: Vec::new(),
+    };
+    model.visit(&mut squares);
+    // All the reductions first, then all the additions: with fusion the
+    // additions run as a few fused kernels instead of one launch each (they
+    // were interleaved with the reductions, which break a fused chain).
+    let total_norm = squares.sums.into_iter().reduce(|a, b| a + b)?.sqrt();
     let factor = total_norm
         .clone()
         .add_scalar(1e-6)
