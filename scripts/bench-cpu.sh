@@ -15,7 +15,8 @@
 # impossible the script says so and leaves PyTorch out). The wasm side needs
 # pkg/ built (`wasm-pack build --release --target web --out-dir pkg ...`) or
 # PKG=dir, and CHROMIUM (default /usr/bin/chromium). Optional: STEPS_256 (4),
-# STEPS_16 (3).
+# STEPS_16 (3), BASE_PKG (a second package measured beside PKG, e.g. a build
+# before a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-2}"
@@ -59,6 +60,11 @@ for round in $(seq "$ROUNDS"); do
   python3 scripts/bench-browser.py --chromium "$CHROMIUM" \
     "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$PKG/vaelab.js" \
     | awk '$1 == "host" { print $2 "  " $3 " images/s" }' | record "wasm cpu fallback"
+  if [ -n "${BASE_PKG:-}" ]; then
+    python3 scripts/bench-browser.py --chromium "$CHROMIUM" \
+      "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$BASE_PKG/vaelab.js" \
+      | awk '$1 == "host" { print $2 "  " $3 " images/s" }' | record "wasm fallback, BASE_PKG"
+  fi
 done
 
 python3 - "$OUT/results.tsv" <<'EOF'
