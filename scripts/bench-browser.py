@@ -4,11 +4,15 @@
 The Python twin of bench-browser.mjs, for machines that have Python and a
 Chromium but no Node or WebDriver (a lent GPU machine): the page POSTs its
 result to this script's own static server (`report=`), so nothing drives the
-browser beyond starting it. One Chromium per query; each query may name the
+browser beyond starting it. One browser per query; each query may name the
 wasm package to load (`pkg=../target/pkg-fused/vaelab.js`).
 
     python3 scripts/bench-browser.py --chromium /usr/bin/chromium \
         'latentSize=128&batchSize=16&steps=10&warmup=3' ...
+
+`--firefox /usr/bin/firefox` runs Firefox instead, with the WebGPU prefs of
+webdriver.json (here its WebGPU runs on Mesa's lavapipe, which native wgpu can
+use too: one Vulkan driver for both sides).
 
 Prints each run's lines; `--json FILE` also writes one JSON result per line.
 Exits 1 if a run reports an error or no result comes back in time.
@@ -77,9 +81,18 @@ def chromium_args(binary: str, profile: str) -> list:
     return args + os.environ.get("CHROMIUM_FLAGS", "").split()
 
 
+def firefox_args(binary: str, profile: str) -> list:
+    prefs = json.load(open(os.path.join(ROOT, "webdriver.json")))["moz:firefoxOptions"]["prefs"]
+    with open(os.path.join(profile, "user.js"), "w") as f:
+        for k, v in prefs.items():
+            f.write(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n")
+    return [binary, "--headless", "--no-remote", "--profile", profile]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", "chromium"))
+    ap.add_argument("--firefox", help="run this Firefox instead of Chromium")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per query")
     ap.add_argument("--json", help="append one JSON result per query here")
     ap.add_argument("queries", nargs="+")
@@ -94,7 +107,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
             log = open(os.path.join(profile, "chromium.log"), "w+")
             proc = subprocess.Popen(
-                chromium_args(opts.chromium, profile) + [url],
+                (
+                    firefox_args(opts.firefox, profile)
+                    if opts.firefox
+                    else chromium_args(opts.chromium, profile)
+                )
+                + [url],
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
@@ -103,7 +121,7 @@ def main() -> int:
                 result = results.get(timeout=opts.timeout)
             except queue.Empty:
                 result = {"error": f"no result within {opts.timeout:.0f} s"}
-            # Chromium's GPU and renderer processes too: they still write the profile.
+            # The browser's GPU and content processes too: they still write the profile.
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             if result.get("error"):
