@@ -48,6 +48,13 @@ record() {
   tee /dev/stderr | awk -v side="$1" '$3 == "images/s" { print side "\t" $1 "\t" $2 }' >> "$OUT/results.tsv"
 }
 
+# wasm_fallback PKG SIDE: the CPU fallback of package PKG in Chromium, batch 16.
+wasm_fallback() {
+  python3 scripts/bench-browser.py --chromium "$CHROMIUM" \
+    "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$1/vaelab.js" \
+    | awk '$1 == "host" { print $2 "  " $3 " images/s" }' | record "$2"
+}
+
 for round in $(seq "$ROUNDS"); do
   echo "== round $round: latent 128, batch 256" >&2
   "$BIN" bench --device flex --steps "$STEPS_256" --warmup 1 | record "native flex"
@@ -57,14 +64,8 @@ for round in $(seq "$ROUNDS"); do
   echo "== round $round: latent 128, batch 16, one thread" >&2
   RAYON_NUM_THREADS=1 "$BIN" bench --device flex --batch_size 16 --steps "$STEPS_16" --warmup 1 \
     | record "native flex, 1 thread"
-  python3 scripts/bench-browser.py --chromium "$CHROMIUM" \
-    "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$PKG/vaelab.js" \
-    | awk '$1 == "host" { print $2 "  " $3 " images/s" }' | record "wasm cpu fallback"
-  if [ -n "${BASE_PKG:-}" ]; then
-    python3 scripts/bench-browser.py --chromium "$CHROMIUM" \
-      "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$BASE_PKG/vaelab.js" \
-      | awk '$1 == "host" { print $2 "  " $3 " images/s" }' | record "wasm fallback, BASE_PKG"
-  fi
+  wasm_fallback "$PKG" "wasm cpu fallback"
+  if [ -n "${BASE_PKG:-}" ]; then wasm_fallback "$BASE_PKG" "wasm fallback, BASE_PKG"; fi
 done
 
 python3 - "$OUT/results.tsv" <<'EOF'

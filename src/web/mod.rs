@@ -59,7 +59,7 @@ unsafe extern "C" {
 /// `inventory` crate's documentation on WebAssembly). The JS glue calls
 /// [`start`] right after instantiation; [`device`] calls this too, for test
 /// harnesses that may not.
-pub fn run_constructors() {
+fn run_constructors() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static DONE: AtomicBool = AtomicBool::new(false);
     if !DONE.swap(true, Ordering::Relaxed) {
