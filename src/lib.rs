@@ -7,6 +7,7 @@ pub mod cifar;
 pub mod dataset;
 pub mod driver;
 pub mod grid;
+pub mod latent;
 pub mod loss;
 pub mod model;
 pub mod net;
