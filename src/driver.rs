@@ -14,6 +14,7 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use crate::dataset::{Dataset, ImageSet, Images};
+use crate::latent::LatentUsage;
 use crate::train::{EvalMetrics, StepMetrics, TrainError, Trainer};
 
 /// How much one [`EpochDriver::advance`] call may do before it returns.
@@ -30,8 +31,9 @@ pub enum Budget {
 /// on the device between reads.
 const MAX_STEPS_PER_CALL: usize = 256;
 
-/// What an epoch ended with: its training averages and the test losses.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// What an epoch ended with: its training averages, the test losses and how
+/// the test set uses the latent code.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EpochReport {
     /// 0-based, as the exercise's loop variable.
@@ -39,6 +41,7 @@ pub struct EpochReport {
     pub beta: f32,
     pub train: EvalMetrics,
     pub test: EvalMetrics,
+    pub latent: LatentUsage,
 }
 
 /// What one call did.
@@ -204,7 +207,7 @@ impl EpochDriver {
         let mut report = None;
         if self.cursor >= self.order.len() {
             let epoch = self.trainer.epoch();
-            let test = self.trainer.evaluate(&data.test).await?;
+            let (test, latent) = self.trainer.evaluate_latent(&data.test).await?;
             let train = self
                 .trainer
                 .epoch_train_metrics(epoch)
@@ -218,6 +221,7 @@ impl EpochDriver {
                 beta: self.trainer.beta(),
                 train,
                 test,
+                latent,
             });
             self.trainer.end_epoch();
             self.epoch_train = ImageSet::default();

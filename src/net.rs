@@ -56,8 +56,23 @@ impl Net {
 
     /// Losses `(recon, kl)` for a batch; the AE has no KL term and ignores `z`.
     pub fn losses(&self, x: Tensor<4>, z: Latent) -> (Tensor<1>, Option<Tensor<1>>) {
+        let (recon, kl, _) = self.losses_and_code(x, z);
+        (recon, kl)
+    }
+
+    /// [`Net::losses`] and the code the encoder gave: the AE's `z`, or the
+    /// VAE's `(mu, log_std)` — for latent statistics without a second pass.
+    pub fn losses_and_code(
+        &self,
+        x: Tensor<4>,
+        z: Latent,
+    ) -> (Tensor<1>, Option<Tensor<1>>, (Tensor<2>, Option<Tensor<2>>)) {
         match self {
-            Net::Ae(m) => (recon_loss(x.clone(), m.forward(x)), None),
+            Net::Ae(m) => {
+                let code = m.encoder.forward(x.clone());
+                let recon = recon_loss(x, m.decoder.forward(code.clone()));
+                (recon, None, (code, None))
+            }
             Net::Vae(m) => {
                 let (mu, log_std) = m.encode(x.clone());
                 let z = match z {
@@ -74,7 +89,8 @@ impl Net {
                 };
                 (
                     recon_loss(x, m.decoder.forward(z)),
-                    Some(kl_loss(mu, log_std)),
+                    Some(kl_loss(mu.clone(), log_std.clone())),
+                    (mu, Some(log_std)),
                 )
             }
         }

@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::checkpoint::CheckpointError;
 use crate::dataset::Images;
+use crate::latent::{LatentSums, LatentUsage};
 use crate::loss::LossMode;
 pub use crate::net::{Latent, Net, infer_architecture};
 pub use crate::optim::{MAX_GRAD_NORM, clip_global_norm};
@@ -390,27 +391,47 @@ impl Trainer {
         test: &dyn Images,
         z: Latent,
     ) -> Result<EvalMetrics, TrainError> {
+        Ok(self.evaluate_all(test, z).await?.0)
+    }
+
+    /// Test losses and how the test set uses the latent code (KL per
+    /// dimension, active units), from one pass and one read.
+    pub async fn evaluate_latent(
+        &self,
+        test: &dyn Images,
+    ) -> Result<(EvalMetrics, LatentUsage), TrainError> {
+        self.evaluate_all(test, Latent::Sampled).await
+    }
+
+    async fn evaluate_all(
+        &self,
+        test: &dyn Images,
+        z: Latent,
+    ) -> Result<(EvalMetrics, LatentUsage), TrainError> {
         if test.is_empty() {
             return Err(TrainError::NoTestData);
         }
         let net = self.net().valid();
         let device = self.device.clone().inner();
-        let mut sums: Option<Tensor<1>> = None;
+        let mut sums: Option<(Tensor<1>, LatentSums)> = None;
         let indices: Vec<usize> = (0..test.len()).collect();
         for chunk in indices.chunks(EVAL_BATCH) {
             let z = match &z {
                 Latent::Noise(eps) => Latent::Noise(eps.clone().narrow(0, chunk[0], chunk.len())),
                 other => other.clone(),
             };
-            let (recon, kl) = net.losses(test.batch(chunk, &device), z);
+            let (recon, kl, (mu, log_std)) = net.losses_and_code(test.batch(chunk, &device), z);
             let kl = kl.unwrap_or_else(|| Tensor::zeros([1], &device));
             let part = Tensor::cat(vec![recon, kl], 0).mul_scalar(chunk.len() as f64);
+            let code = LatentSums::of(mu, log_std);
             sums = Some(match sums {
-                Some(s) => s + part,
-                None => part,
+                Some((s, c)) => (s + part, c.add(code)),
+                None => (part, code),
             });
         }
-        let v = read_f32(sums.expect("non-empty test set")).await?;
+        let (losses, code) = sums.expect("non-empty test set");
+        let v = read_f32(Tensor::cat(vec![losses, code.packed()], 0)).await?;
+        let latent = LatentUsage::from_packed(&v[2..], self.config.latent_size, test.len());
         let n = test.len() as f32;
         let (recon, kl) = (v[0] / n, v[1] / n);
         if !recon.is_finite() || !kl.is_finite() {
@@ -421,11 +442,14 @@ impl Trainer {
                 epoch: self.epoch,
             });
         }
-        Ok(EvalMetrics {
-            recon,
-            kl,
-            total: recon + kl,
-        })
+        Ok((
+            EvalMetrics {
+                recon,
+                kl,
+                total: recon + kl,
+            },
+            latent,
+        ))
     }
 
     /// `images[indices]` and their reconstructions, each as `[N, 3, 32, 32]`

@@ -24,6 +24,13 @@ pub struct EpochRecord {
     pub test_recon: f32,
     pub test_kl: f32,
     pub test_total: f32,
+    /// Test set's E_x[KL_j] per latent dimension, nats (empty for an AE).
+    pub kl_per_dim: Vec<f32>,
+    /// Variance over the test set of each dimension's mean (an AE: of z).
+    pub latent_variance: Vec<f32>,
+    /// Dimensions whose variance exceeds `active_threshold` (Burda et al. 2016).
+    pub active_units: usize,
+    pub active_threshold: f32,
     pub seconds: f64,
 }
 
@@ -38,6 +45,10 @@ impl EpochRecord {
             test_recon: r.test.recon,
             test_kl: r.test.kl,
             test_total: r.test.total,
+            kl_per_dim: r.latent.kl_per_dim.clone(),
+            latent_variance: r.latent.variance.clone(),
+            active_units: r.latent.active_units,
+            active_threshold: r.latent.threshold,
             seconds,
         }
     }

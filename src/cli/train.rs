@@ -121,12 +121,14 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         let record = EpochRecord::new(&report, (clock() - epoch_started) / 1e3);
         epoch_started = clock();
         let line = format!(
-            "epoch {epoch:>2}  beta {:.3}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  {:.1}s",
+            "epoch {epoch:>2}  beta {:.3}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  active units {}/{}  {:.1}s",
             record.beta,
             record.train_recon,
             record.train_kl,
             record.test_recon,
             record.test_kl,
+            record.active_units,
+            config.latent_size,
             record.seconds
         );
         // A hidden bar (output not a terminal, e.g. a log file) drops its
