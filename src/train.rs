@@ -656,6 +656,25 @@ mod tests {
             got.kl
         );
         assert!((got.total as f64 - (recon + kl)).abs() <= 1e-5 * (recon + kl));
+
+        // The same pass's latent statistics, against the host's numbers.
+        let (_, usage) = pollster::block_on(t.evaluate_latent(&images)).unwrap();
+        for j in 0..latent {
+            let col = |v: &[f64], i: usize| v[i * latent + j];
+            let kl_j = (0..3)
+                .map(|i| {
+                    let (m, s) = (col(&mu, i), col(&log_std, i));
+                    0.5 * (m * m + (2.0 * s).exp() - 1.0) - s
+                })
+                .sum::<f64>()
+                / 3.0;
+            let mean = (0..3).map(|i| col(&mu, i)).sum::<f64>() / 3.0;
+            let var = (0..3).map(|i| (col(&mu, i) - mean).powi(2)).sum::<f64>() / 3.0;
+            assert!((usage.kl_per_dim[j] as f64 - kl_j).abs() <= 1e-4 * kl_j.max(1e-3));
+            assert!((usage.variance[j] as f64 - var).abs() <= 1e-5 + 1e-4 * var);
+        }
+        let total: f64 = usage.kl_per_dim.iter().map(|&k| k as f64).sum();
+        assert!((total - kl).abs() <= 1e-4 * kl, "{total} vs {kl}");
     }
 
     #[test]
