@@ -289,6 +289,7 @@ export class Engine {
     if (out.epochEnd) {
       const r = out.epochEnd;
       run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train });
+      run.latent = r.latent;
     }
     run.epoch = out.epoch;
     run.seenInEpoch = out.imagesInEpoch;

@@ -6,6 +6,7 @@ import { TRAIN_FILES, TEST_FILE } from './data.js';
 import { renderData } from './dataview.js';
 import { Engine } from './engine.js';
 import { drawChart, smooth } from './chart.js';
+import { drawLatent } from './latent.js';
 import { drawImage, clear, downloadCanvas, download } from './grids.js';
 import { bindControls, showConfig, setButtons } from './controls.js';
 import { configProblems } from './bounds.js';
@@ -122,6 +123,7 @@ function render() {
   const vae = (run ? run.config : config).lossMode === 'vae';
   $('sample-note').hidden = vae;
   if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), vae ? '' : 'AE: no samples');
+  $('latent-note').textContent = drawLatent($('latent-chart'), run ? run.latent : null, (run ? run.config : config).latentSize);
   renderData(engine, { notes: dataNotes, errors: dataErrors, limited: Boolean(limits.images || limits.tests), persisted });
   renderRuns(runs, run, selected, (id, on) => { if (on) selected.add(id); else selected.delete(id); update(); });
   renderCompare(runs, selected);

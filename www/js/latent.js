@@ -1,0 +1,47 @@
+// The latent code of the selected run, as its last epoch measured it on the
+// test set (numbers from the core's `LatentUsage`; this file only draws):
+// a VAE's E_x[KL_j] per dimension in nats, sorted, with the active units
+// (variance over the test set of the mean above the threshold, Burda et al.
+// 2016) in colour; an AE's per-dimension variance of z, sorted.
+
+const FONT = '15px system-ui, sans-serif';
+
+/** Draws `usage` (or a hint when there is none yet) on `canvas`; returns the caption. */
+export function drawLatent(canvas, usage, latentSize) {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height;
+  const pad = { l: 64, r: 16, t: 20, b: 40 };
+  const pw = W - pad.l - pad.r, ph = H - pad.t - pad.b;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, W, H);
+  ctx.font = FONT;
+  if (!usage) {
+    ctx.fillStyle = '#444';
+    ctx.fillText('Shown after the first epoch: how the test set uses each latent dimension.', pad.l, pad.t + ph / 2);
+    return '';
+  }
+  const vae = usage.klPerDim.length > 0;
+  const values = usage.order.map((j) => (vae ? usage.klPerDim[j] : usage.variance[j]));
+  const active = usage.order.map((j) => usage.variance[j] > usage.threshold);
+  const top = Math.max(...values, 1e-6) * 1.05;
+  const bw = pw / values.length;
+  for (let k = 0; k < values.length; k++) {
+    const h = (ph * Math.max(0, values[k])) / top;
+    ctx.fillStyle = active[k] ? '#2563eb' : '#cbd5e1';
+    ctx.fillRect(pad.l + k * bw, pad.t + ph - h, Math.max(1, bw - (bw > 4 ? 1 : 0)), h);
+  }
+  ctx.strokeStyle = '#333';
+  ctx.beginPath();
+  ctx.moveTo(pad.l, pad.t);
+  ctx.lineTo(pad.l, pad.t + ph);
+  ctx.lineTo(pad.l + pw, pad.t + ph);
+  ctx.stroke();
+  ctx.fillStyle = '#333';
+  ctx.textAlign = 'right';
+  ctx.fillText(top.toPrecision(2), pad.l - 6, pad.t + 12);
+  ctx.fillText('0', pad.l - 6, pad.t + ph);
+  ctx.textAlign = 'left';
+  ctx.fillText(`${vae ? 'KL per dimension (nats)' : 'variance of z per dimension'}, largest first · blue: active unit, grey: inactive`, pad.l + 8, H - 12);
+  const n = usage.activeUnits;
+  return `${n} of ${latentSize} units active (variance of the ${vae ? 'mean' : 'code'} over the test set > ${+usage.threshold.toPrecision(3)})`;
+}
