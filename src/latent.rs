@@ -44,7 +44,7 @@ impl LatentSums {
     }
 
     /// Adds another chunk's sums.
-    pub fn add(self, other: LatentSums) -> Self {
+    pub fn merge(self, other: LatentSums) -> Self {
         LatentSums {
             count: self.count + other.count,
             mean: self.mean + other.mean,
@@ -222,8 +222,8 @@ mod tests {
     #[test]
     fn kl_per_dimension_and_active_units_match_hand_computed_values() {
         let device = Device::flex();
-        let mu = vec![1.0, 0.05, -1.0, 0.05, 0.0, 0.05];
-        let log_std = vec![0.0, -1.0, 0.0, -1.0, 0.0, -1.0];
+        let mu = [1.0, 0.05, -1.0, 0.05, 0.0, 0.05];
+        let log_std = [0.0, -1.0, 0.0, -1.0, 0.0, -1.0];
         // Two chunks (2 + 1 images) must give what one chunk gives.
         let a = LatentSums::of(
             t2(mu[..4].to_vec(), [2, 2], &device),
@@ -233,7 +233,7 @@ mod tests {
             t2(mu[4..].to_vec(), [1, 2], &device),
             Some(t2(log_std[4..].to_vec(), [1, 2], &device)),
         );
-        let sums = a.add(b);
+        let sums = a.merge(b);
         assert_eq!(sums.count(), 3);
         let usage = LatentUsage::from_packed(&read(sums.packed()), 2, 3);
         let kl1 = 0.5 * (0.0025 + (-2.0f64).exp() - 1.0) + 1.0;

@@ -425,7 +425,7 @@ impl Trainer {
             let part = Tensor::cat(vec![recon, kl], 0).mul_scalar(chunk.len() as f64);
             let code = LatentSums::of(mu, log_std);
             sums = Some(match sums {
-                Some((s, c)) => (s + part, c.add(code)),
+                Some((s, c)) => (s + part, c.merge(code)),
                 None => (part, code),
             });
         }
