@@ -104,17 +104,24 @@ function render() {
   setButtons(s);
   showProgress(run, s, engine ? engine.trainSize : 0);
   const series = [];
+  const klSeries = [];
   if (run) {
     const steps = run.steps;
     series.push({ label: 'train recon', color: COL.recon, points: smooth(steps.map((p) => [p.x, p.recon])) });
     series.push({ label: 'test recon', color: '#062a74', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
     if (run.config.lossMode === 'vae') {
-      series.push({ label: 'train KL', color: COL.kl, points: smooth(steps.map((p) => [p.x, p.kl])) });
-      series.push({ label: 'test KL', color: '#7a2300', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
-      series.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x, p.beta]) });
+      // The KL (a few nats to tens) gets its own chart: on the recon's axis
+      // (hundreds) it was a flat line at zero.
+      klSeries.push({ label: 'train KL', color: COL.kl, points: smooth(steps.map((p) => [p.x, p.kl])) });
+      klSeries.push({ label: 'test KL', color: '#7a2300', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
+      klSeries.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x, p.beta]) });
     }
   }
-  drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax: run ? run.config.numEpochs : config.numEpochs, empty: run ? 'Waiting for the first training steps…' : 'Press Train (or a preset) to see the curves' });
+  const xMax = run ? run.config.numEpochs : config.numEpochs;
+  drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax, yLabel: 'recon', empty: run ? 'Waiting for the first training steps…' : 'Press Train (or a preset) to see the curves' });
+  const vaeRun = (run ? run.config : config).lossMode === 'vae';
+  $('kl-chart').hidden = !vaeRun;
+  if (vaeRun) drawChart($('kl-chart'), { series: klSeries, markers: run ? run.markers : [], xMax, yLabel: 'KL (nats)', empty: 'The KL term and β appear here for a VAE' });
   $('chart-note').textContent = run ? `${describe(run.config)} · ${run.numParams.toLocaleString()} parameters · sums over pixels, averaged over the batch` : '';
   if (run && run.recon) drawImage($('recon-grid'), run.recon); else clear($('recon-grid'), run ? 'Reconstructions appear after the first steps' : '');
   const opened = run && run.opened && run.opened.test;

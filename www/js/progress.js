@@ -20,8 +20,11 @@ export function showProgress(run, state, trainSize) {
   const size = run.epochSize || trainSize || 1;
   $('epoch-text').textContent = `${Math.min(run.epoch + (run.state === 'done' ? 0 : 1), E)} / ${E}`;
   $('epoch-bar').value = Math.min(1, run.x / E);
-  $('step-text').textContent = `${run.seenInEpoch.toLocaleString()} / ${size.toLocaleString()} images`;
-  $('step-bar').value = Math.min(1, run.seenInEpoch / size);
+  // A finished run has seen its last epoch whole (the engine already counts
+  // the next, empty one).
+  const seen = run.state === 'done' ? size : run.seenInEpoch;
+  $('step-text').textContent = `${seen.toLocaleString()} / ${size.toLocaleString()} images`;
+  $('step-bar').value = Math.min(1, seen / size);
   $('ips').textContent = run.imagesPerSec ? Math.round(run.imagesPerSec).toLocaleString() : '–';
   const left = (E - run.x) * size;
   $('eta').textContent = run.state === 'done' ? 'done' : run.imagesPerSec ? duration(left / run.imagesPerSec) : '–';
