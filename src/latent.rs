@@ -146,8 +146,9 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     let cos = (dot / (na * nb)).clamp(-1.0, 1.0);
     let omega = cos.acos();
     let t = t as f64;
-    if omega.abs() < 1e-6 {
-        // (Anti)parallel or zero vectors: the straight line is the arc.
+    if omega.sin() < 1e-6 {
+        // Parallel, opposite or zero vectors: no single great circle joins
+        // them (or the line is the arc), so take the straight line.
         return a
             .iter()
             .zip(b)
@@ -268,6 +269,13 @@ mod tests {
         // The straight line's midpoint is inside the circle.
         let line = &lerp_path(&[1.0, 0.0], &[0.0, 1.0], 3)[1];
         assert!((line[0] * line[0] + line[1] * line[1]).sqrt() < 0.75);
+    }
+
+    #[test]
+    fn slerp_between_opposite_vectors_stays_finite() {
+        let mid = slerp(&[1.0, 1.0], &[-1.0, -1.0], 0.25);
+        assert!(mid.iter().all(|v| v.is_finite()), "{mid:?}");
+        assert!((mid[0] - 0.5).abs() < 1e-6);
     }
 
     #[test]

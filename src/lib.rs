@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod cifar;
 pub mod dataset;
 pub mod driver;
+pub mod explore;
 pub mod grid;
 pub mod latent;
 pub mod loss;

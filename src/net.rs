@@ -104,6 +104,14 @@ impl Net {
         }
     }
 
+    /// The code a student explores: the AE's `z`, the VAE's mean.
+    pub fn code(&self, x: Tensor<4>) -> Tensor<2> {
+        match self {
+            Net::Ae(m) => m.encoder.forward(x),
+            Net::Vae(m) => m.encode(x).0,
+        }
+    }
+
     pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
         match self {
             Net::Ae(m) => m.decoder.forward(z),
