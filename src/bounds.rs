@@ -18,6 +18,9 @@ pub struct Bound {
     pub max: Option<f64>,
     #[serde(default)]
     pub integer: bool,
+    /// The minimum itself is refused: the range is (min, max].
+    #[serde(default)]
+    pub exclusive_min: bool,
     /// The exercise's values, said after an out-of-range message.
     pub hint: Option<String>,
     /// The names an enumerated setting takes (its serde names in the core).
@@ -39,7 +42,12 @@ pub fn bounds() -> &'static BTreeMap<String, Bound> {
 pub fn check(field: &'static str, value: f64) -> Result<(), ConfigError> {
     let b = &BOUNDS[field];
     let (min, max) = (b.min.unwrap_or(f64::MIN), b.max.unwrap_or(f64::MAX));
-    if value.is_finite() && (!b.integer || value.fract() == 0.0) && (min..=max).contains(&value) {
+    let above_min = if b.exclusive_min {
+        value > min
+    } else {
+        value >= min
+    };
+    if value.is_finite() && (!b.integer || value.fract() == 0.0) && above_min && value <= max {
         return Ok(());
     }
     let kind = if b.integer {
@@ -54,7 +62,10 @@ pub fn check(field: &'static str, value: f64) -> Result<(), ConfigError> {
         .unwrap_or_default();
     Err(ConfigError {
         field,
-        message: format!("{value} is out of range: use {kind} from {min} to {max}{hint}"),
+        message: format!(
+            "{value} is out of range: use {kind} from {}{min} to {max}{hint}",
+            if b.exclusive_min { "above " } else { "" }
+        ),
     })
 }
 
@@ -84,6 +95,8 @@ mod tests {
         let schedules = names(vec![
             serde_json::to_value(BetaSchedule::Constant).unwrap(),
             serde_json::to_value(BetaSchedule::Linear).unwrap(),
+            serde_json::to_value(BetaSchedule::Cyclical).unwrap(),
+            serde_json::to_value(BetaSchedule::Capacity).unwrap(),
         ]);
         assert_eq!(bounds()["lossMode"].choices.as_ref().unwrap(), &modes);
         assert_eq!(bounds()["betaMode"].choices.as_ref().unwrap(), &schedules);

@@ -182,6 +182,8 @@ impl EpochDriver {
         let mut batch = Vec::with_capacity(batch_size);
         while taken < want && self.cursor < self.order.len() {
             let end = (self.cursor + batch_size).min(self.order.len());
+            self.trainer
+                .set_epoch_fraction(self.cursor as f32 / self.order.len() as f32);
             batch.clear();
             batch.extend_from_slice(&self.order[self.cursor..end]);
             // The shuffle chose the batch's images; their order inside it
@@ -311,6 +313,75 @@ mod tests {
         let batch = d.trainer().config().batch_size;
         assert_eq!(steps, order.len().div_ceil(batch));
         (order, first)
+    }
+
+    /// Every step's KL weight over a 2-epoch VAE run of 4 steps per epoch.
+    fn steps_of(config: TrainConfig) -> Vec<StepMetrics> {
+        let config = TrainConfig {
+            loss_mode: crate::LossMode::Vae,
+            latent_size: 2,
+            batch_size: 2,
+            num_epochs: 2,
+            ..config
+        };
+        let mut d = EpochDriver::new(Trainer::new(config, &Device::flex()).unwrap());
+        let data = data(8);
+        let mut steps = Vec::new();
+        while !d.is_finished() {
+            let p = pollster::block_on(d.advance(&data, Budget::Steps(3), &clock)).unwrap();
+            steps.extend(p.steps);
+        }
+        steps
+    }
+
+    #[test]
+    fn schedules_move_step_by_step_through_the_epoch() {
+        use crate::BetaSchedule;
+        // M = 2 cycles over 2 epochs, R = 0.5: each epoch is a cycle whose
+        // first half (2 of its 4 steps) ramps beta from 0 to the target.
+        let cyclical = steps_of(TrainConfig {
+            beta_mode: BetaSchedule::Cyclical,
+            beta_cycles: 2,
+            target_beta: 2.0,
+            ..Default::default()
+        });
+        let betas: Vec<f32> = cyclical.iter().map(|s| s.beta).collect();
+        assert_eq!(betas, [0.0, 1.0, 2.0, 2.0, 0.0, 1.0, 2.0, 2.0]);
+        for s in &cyclical {
+            assert_eq!(s.capacity, None);
+            assert!((s.total - (s.recon + s.beta * s.kl)).abs() <= 1e-3 * s.total.abs());
+        }
+        // Capacity: C rises by C_max / 8 per step; the loss is recon + γ|KL − C|.
+        let capacity = steps_of(TrainConfig {
+            beta_mode: BetaSchedule::Capacity,
+            capacity_max: 8.0,
+            capacity_gamma: 3.0,
+            ..Default::default()
+        });
+        for (k, s) in capacity.iter().enumerate() {
+            assert_eq!(s.capacity, Some(k as f32));
+            let want = s.recon + 3.0 * (s.kl - k as f32).abs();
+            assert!(
+                (s.total - want).abs() <= 1e-3 * want,
+                "{} vs {want}",
+                s.total
+            );
+        }
+        // Free bits change the objective, not the KL reported: with λ far
+        // above every dimension's KL the term is L·λ.
+        let floored = steps_of(TrainConfig {
+            free_bits: 50.0,
+            ..Default::default()
+        });
+        for s in &floored {
+            assert!(s.kl < 50.0);
+            let want = s.recon + 2.0 * 50.0;
+            assert!(
+                (s.total - want).abs() <= 1e-3 * want,
+                "{} vs {want}",
+                s.total
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod bounds;
 pub mod checkpoint;
 pub mod cifar;
+pub mod config;
 pub mod dataset;
 pub mod driver;
 pub mod explore;

@@ -54,6 +54,29 @@ pub fn kl_loss(mu: Tensor<2>, log_std: Tensor<2>) -> Tensor<1> {
         .div_scalar(n)
 }
 
+/// Each latent dimension's KL averaged over the batch, `E_batch[KL_j]`; shape `[L]`.
+/// Its sum is [`kl_loss`].
+pub fn kl_per_dim(mu: Tensor<2>, log_std: Tensor<2>) -> Tensor<1> {
+    let var = log_std.clone().mul_scalar(2.0).exp();
+    (mu.square() + var)
+        .sub_scalar(1.0)
+        .mul_scalar(0.5)
+        .sub(log_std)
+        .mean_dim(0)
+        .squeeze_dim(0)
+}
+
+/// Free bits (Kingma et al. 2016): `Σ_j max(λ, E_batch[KL_j])`; a dimension
+/// below λ nats gets no gradient pushing it further towards the prior.
+pub fn free_bits_kl(mu: Tensor<2>, log_std: Tensor<2>, lambda: f32) -> Tensor<1> {
+    kl_per_dim(mu, log_std).clamp_min(lambda).sum()
+}
+
+/// The capacity objective's KL term (Burgess et al. 2018): `γ·|KL − C|`.
+pub fn capacity_term(kl: Tensor<1>, gamma: f32, capacity: f32) -> Tensor<1> {
+    kl.sub_scalar(capacity).abs().mul_scalar(gamma)
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -171,5 +194,56 @@ mod tests {
                 g_mu[i]
             );
         }
+    }
+
+    #[test]
+    fn free_bits_clamp_a_quiet_dimension_and_not_a_busy_one() {
+        let device = Device::flex().autodiff();
+        // Two images, two dimensions: dimension 0 busy (mu = ±2: KL 2 nats
+        // each), dimension 1 near the prior (mu = ±0.1: KL 0.005 nats).
+        let mu = t2(&[2.0, 0.1, -2.0, -0.1], [2, 2], &device).require_grad();
+        let log_std = t2(&[0.0; 4], [2, 2], &device).require_grad();
+        let per_dim = kl_per_dim(mu.clone().inner(), log_std.clone().inner());
+        let per_dim = per_dim.into_data().try_to_vec::<f32>().unwrap();
+        assert!((per_dim[0] - 2.0).abs() < 1e-6 && (per_dim[1] - 0.005).abs() < 1e-7);
+        let fb = free_bits_kl(mu.clone(), log_std.clone(), 0.5);
+        // max(0.5, 2) + max(0.5, 0.005) = 2.5.
+        let grads = fb.backward();
+        assert!((scalar(fb.inner()) - 2.5).abs() < 1e-6);
+        let g = mu
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        // The busy dimension keeps its gradient mu / N; the clamped one has none.
+        assert!((g[0] - 1.0).abs() < 1e-6 && (g[2] + 1.0).abs() < 1e-6);
+        assert_eq!((g[1], g[3]), (0.0, 0.0));
+        // λ = 0 is the plain KL.
+        let plain = kl_loss(mu.clone().inner(), log_std.clone().inner());
+        let zero = free_bits_kl(mu.inner(), log_std.inner(), 0.0);
+        assert!((scalar(plain) - scalar(zero)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_capacity_gradient_changes_sign_where_kl_crosses_c() {
+        // One image, one dimension, log_std 0: KL = mu² / 2; C = 0.5 nats at mu = 1.
+        let grad_at = |m: f32| {
+            let device = Device::flex().autodiff();
+            let mu = t2(&[m], [1, 1], &device).require_grad();
+            let kl = kl_loss(mu.clone(), t2(&[0.0], [1, 1], &device));
+            let grads = capacity_term(kl, 1000.0, 0.5).backward();
+            mu.grad(&grads)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()[0]
+        };
+        // Below C the objective pushes KL up (d/dmu = -γ·mu), above C down (+γ·mu).
+        assert!((grad_at(0.5) + 500.0).abs() < 1e-3, "{}", grad_at(0.5));
+        assert!((grad_at(2.0) - 2000.0).abs() < 1e-2, "{}", grad_at(2.0));
+        let device = Device::flex();
+        let kl = Tensor::<1>::from_data(TensorData::new(vec![3.0f32], [1]), &device);
+        assert!((scalar(capacity_term(kl, 10.0, 5.0)) - 20.0).abs() < 1e-5);
     }
 }

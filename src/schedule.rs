@@ -1,9 +1,14 @@
-//! Beta schedules for the VAE's KL weight.
+//! How the KL term enters the VAE's loss, step by step.
 //!
 //! The exercise's `linear` mode rises from 0 at epoch 0 towards the target,
 //! reaching it only at `max_epochs` (one past the last trained epoch), and
 //! holds beta constant within an epoch. We follow those words literally; the
 //! page says so, since some solutions reach the target at the last epoch.
+//!
+//! The schedules beyond the exercise move with the run's progress
+//! `t = (epoch + fraction of the epoch done) / epochs`, step by step, as their
+//! papers do (per iteration): a 4-cycle schedule over a 2-epoch run still
+//! shows four cycles.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,19 +20,95 @@ pub enum BetaSchedule {
     Constant,
     /// beta = target * epoch / max_epochs, held constant within an epoch.
     Linear,
+    /// Fu et al., NAACL 2019: M cycles over the run; in each, beta rises
+    /// linearly from 0 to the target over the first fraction R, then stays.
+    Cyclical,
+    /// Burgess et al. 2018: loss = recon + γ·|KL − C|, the capacity C rising
+    /// linearly from 0 to C_max over the run. The target beta is not used.
+    Capacity,
+}
+
+/// The parameters of the schedules beyond the exercise (their defaults are the papers').
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScheduleParams {
+    /// M: cycles over the run (cyclical).
+    pub cycles: usize,
+    /// R: the fraction of each cycle over which beta rises (cyclical), in (0, 1].
+    pub ramp_fraction: f32,
+    /// γ: the weight on |KL − C| (capacity).
+    pub gamma: f32,
+    /// C_max in nats, reached at the end of the run (capacity).
+    pub capacity_max: f32,
+}
+
+/// What multiplies the KL in one step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KlWeight {
+    /// loss = recon + beta · KL.
+    Beta(f32),
+    /// loss = recon + gamma · |KL − capacity|.
+    Capacity { gamma: f32, capacity: f32 },
+}
+
+impl KlWeight {
+    /// The KL's weight as a curve shows it: beta, or gamma for the capacity objective.
+    pub fn beta(self) -> f32 {
+        match self {
+            KlWeight::Beta(b) => b,
+            KlWeight::Capacity { gamma, .. } => gamma,
+        }
+    }
+
+    /// The capacity C in force, if this is the capacity objective.
+    pub fn capacity(self) -> Option<f32> {
+        match self {
+            KlWeight::Beta(_) => None,
+            KlWeight::Capacity { capacity, .. } => Some(capacity),
+        }
+    }
 }
 
 impl BetaSchedule {
-    /// Beta in force during `epoch` (0-based) of a run of `max_epochs` epochs.
+    /// Beta in force during `epoch` (0-based) of a run of `max_epochs`
+    /// epochs, for the exercise's two schedules (the others need [`weight`](Self::weight)).
     pub fn beta(self, target: f32, epoch: usize, max_epochs: usize) -> f32 {
+        self.weight(target, epoch, 0.0, max_epochs, &ScheduleParams::default())
+            .beta()
+    }
+
+    /// The KL's weight at `fraction` ∈ [0, 1) of the way through `epoch`.
+    pub fn weight(
+        self,
+        target: f32,
+        epoch: usize,
+        fraction: f32,
+        max_epochs: usize,
+        p: &ScheduleParams,
+    ) -> KlWeight {
+        let t = if max_epochs == 0 {
+            1.0
+        } else {
+            ((epoch as f64 + fraction as f64) / max_epochs as f64).min(1.0)
+        };
         match self {
-            BetaSchedule::Constant => target,
+            BetaSchedule::Constant => KlWeight::Beta(target),
             BetaSchedule::Linear => {
                 if max_epochs == 0 {
-                    return target;
+                    return KlWeight::Beta(target);
                 }
-                target * epoch.min(max_epochs) as f32 / max_epochs as f32
+                KlWeight::Beta(target * epoch.min(max_epochs) as f32 / max_epochs as f32)
             }
+            BetaSchedule::Cyclical => {
+                let tau = (t * p.cycles.max(1) as f64).fract();
+                let rise = (tau / p.ramp_fraction as f64).min(1.0);
+                // The run's very end (t = 1) is a cycle's end, not a new start.
+                let rise = if t >= 1.0 { 1.0 } else { rise };
+                KlWeight::Beta((target as f64 * rise) as f32)
+            }
+            BetaSchedule::Capacity => KlWeight::Capacity {
+                gamma: p.gamma,
+                capacity: (p.capacity_max as f64 * t) as f32,
+            },
         }
     }
 
@@ -35,6 +116,19 @@ impl BetaSchedule {
         match self {
             BetaSchedule::Constant => "constant",
             BetaSchedule::Linear => "linear",
+            BetaSchedule::Cyclical => "cyclical",
+            BetaSchedule::Capacity => "capacity",
+        }
+    }
+}
+
+impl Default for ScheduleParams {
+    fn default() -> Self {
+        Self {
+            cycles: 4,
+            ramp_fraction: 0.5,
+            gamma: 1000.0,
+            capacity_max: 25.0,
         }
     }
 }
@@ -45,8 +139,10 @@ impl std::str::FromStr for BetaSchedule {
         match s {
             "constant" => Ok(BetaSchedule::Constant),
             "linear" => Ok(BetaSchedule::Linear),
+            "cyclical" => Ok(BetaSchedule::Cyclical),
+            "capacity" => Ok(BetaSchedule::Capacity),
             other => Err(format!(
-                "unknown beta_mode '{other}': expected 'constant' or 'linear'"
+                "unknown beta_mode '{other}': expected 'constant', 'linear', 'cyclical' or 'capacity'"
             )),
         }
     }
@@ -55,6 +151,10 @@ impl std::str::FromStr for BetaSchedule {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() < 1e-5
+    }
 
     #[test]
     fn constant_is_the_target_at_every_epoch() {
@@ -72,11 +172,80 @@ mod tests {
         assert_eq!(s.beta(1.0, 20, 20), 1.0);
         // The last trained epoch (19 of 20) stays just short of the target.
         assert!((s.beta(1.0, 19, 20) - 0.95).abs() < 1e-6);
+        // Held within an epoch, whatever the fraction done.
+        let p = ScheduleParams::default();
+        assert_eq!(s.weight(1.0, 10, 0.9, 20, &p), KlWeight::Beta(0.5));
     }
 
     #[test]
-    fn parses_the_exercise_flag_values() {
-        assert_eq!("linear".parse::<BetaSchedule>(), Ok(BetaSchedule::Linear));
+    fn cyclical_restarts_each_cycle_and_holds_after_the_ramp() {
+        // 20 epochs, M = 4 cycles of 5 epochs, R = 0.5: each ramp lasts 2.5 epochs.
+        let p = ScheduleParams::default();
+        let b = |epoch, fraction| {
+            BetaSchedule::Cyclical
+                .weight(2.0, epoch, fraction, 20, &p)
+                .beta()
+        };
+        // Cycle starts: 0 at epochs 0, 5, 10, 15.
+        for start in [0, 5, 10, 15] {
+            assert_eq!(b(start, 0.0), 0.0, "cycle starting at epoch {start}");
+        }
+        // Half way up the ramp (1.25 epochs in): half the target.
+        assert!(close(b(1, 0.25), 1.0));
+        assert!(close(b(6, 0.25), 1.0));
+        // The ramp ends 2.5 epochs in; then beta stays at the target.
+        assert!(close(b(2, 0.5), 2.0));
+        assert!(close(b(3, 0.0), 2.0));
+        assert!(close(b(4, 0.99), 2.0));
+        // R = 1: the ramp fills the cycle.
+        let p1 = ScheduleParams {
+            ramp_fraction: 1.0,
+            ..p
+        };
+        let b1 = BetaSchedule::Cyclical.weight(1.0, 2, 0.5, 20, &p1).beta();
+        assert!(close(b1, 0.5));
+        // M = 1: one ramp over the first half of the run.
+        let m1 = ScheduleParams { cycles: 1, ..p };
+        assert!(close(
+            BetaSchedule::Cyclical.weight(1.0, 5, 0.0, 20, &m1).beta(),
+            0.5
+        ));
+        assert!(close(
+            BetaSchedule::Cyclical.weight(1.0, 15, 0.0, 20, &m1).beta(),
+            1.0
+        ));
+    }
+
+    #[test]
+    fn capacity_rises_from_zero_to_c_max_over_the_run() {
+        let p = ScheduleParams::default();
+        let c = |epoch, fraction| {
+            BetaSchedule::Capacity
+                .weight(1.0, epoch, fraction, 20, &p)
+                .capacity()
+                .unwrap()
+        };
+        assert_eq!(c(0, 0.0), 0.0);
+        // The middle of the run: C_max / 2 = 12.5 nats.
+        assert!(close(c(10, 0.0), 12.5));
+        assert!(close(c(9, 0.5), 11.875));
+        assert!(close(c(20, 0.0), 25.0));
+        assert_eq!(
+            BetaSchedule::Capacity.weight(1.0, 3, 0.0, 20, &p).beta(),
+            1000.0
+        );
+    }
+
+    #[test]
+    fn parses_every_mode_and_names_a_bad_one() {
+        for s in [
+            BetaSchedule::Constant,
+            BetaSchedule::Linear,
+            BetaSchedule::Cyclical,
+            BetaSchedule::Capacity,
+        ] {
+            assert_eq!(s.name().parse::<BetaSchedule>(), Ok(s));
+        }
         assert!(
             "cosine"
                 .parse::<BetaSchedule>()

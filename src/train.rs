@@ -11,78 +11,23 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution as _, StandardNormal};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::checkpoint::CheckpointError;
+pub use crate::config::{ConfigError, TrainConfig};
 use crate::dataset::Images;
 use crate::latent::{LatentSums, LatentUsage};
-use crate::loss::LossMode;
+use crate::loss::{LossMode, capacity_term, free_bits_kl};
 pub use crate::net::{Latent, Net, infer_architecture};
 pub use crate::optim::{MAX_GRAD_NORM, clip_global_norm};
 use crate::optim::{adam, optimize};
-use crate::schedule::BetaSchedule;
+use crate::schedule::KlWeight;
 /// Samples drawn from the fixed noise (a 10x10 grid).
 pub const SAMPLE_COUNT: usize = 100;
 /// Test images shown beside their reconstructions, as in the exercise.
 pub const RECON_COUNT: usize = 36;
 const EVAL_BATCH: usize = 500;
-
-/// One run's settings. Field names in JSON are camelCase (the page's URL and
-/// the wasm API use them); the command line maps the exercise's flags onto them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub struct TrainConfig {
-    pub loss_mode: LossMode,
-    pub latent_size: usize,
-    pub target_beta: f32,
-    pub beta_mode: BetaSchedule,
-    pub num_epochs: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    pub seed: u64,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            loss_mode: LossMode::Ae,
-            latent_size: 128,
-            target_beta: 1.0,
-            beta_mode: BetaSchedule::Constant,
-            num_epochs: 20,
-            batch_size: 256,
-            lr: 1e-3,
-            seed: 0,
-        }
-    }
-}
-
-#[derive(Debug, Error, PartialEq)]
-#[error("{field}: {message}")]
-pub struct ConfigError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl TrainConfig {
-    /// Every numeric setting against the one table of ranges (`bounds.rs`);
-    /// the enumerated ones are checked by their types when parsed.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        use crate::bounds::check;
-        check("latentSize", self.latent_size as f64)?;
-        check("targetBeta", self.target_beta as f64)?;
-        check("numEpochs", self.num_epochs as f64)?;
-        check("batchSize", self.batch_size as f64)?;
-        check("lr", self.lr)?;
-        check("seed", self.seed as f64)
-    }
-
-    pub fn beta(&self, epoch: usize) -> f32 {
-        self.beta_mode
-            .beta(self.target_beta, epoch, self.num_epochs)
-    }
-}
 
 #[derive(Debug, Error, PartialEq)]
 pub enum TrainError {
@@ -115,7 +60,10 @@ pub struct StepMetrics {
     pub step: usize,
     /// 0-based epoch, as the exercise's loop variable.
     pub epoch: usize,
+    /// The KL's weight in this step (gamma under the capacity objective).
     pub beta: f32,
+    /// The capacity C in nats this step aimed the KL at (capacity objective only).
+    pub capacity: Option<f32>,
     pub batch: usize,
     pub recon: f32,
     pub kl: f32,
@@ -141,7 +89,7 @@ struct Pending {
     values: Tensor<1>,
     step: usize,
     epoch: usize,
-    beta: f32,
+    weight: KlWeight,
     batch: usize,
 }
 
@@ -151,6 +99,9 @@ pub struct Trainer {
     net: Option<Net>,
     optim: ModuleOptimizer,
     epoch: usize,
+    /// How far through the epoch the next step is, in [0, 1): schedules that
+    /// move within an epoch read it (the driver sets it before each step).
+    fraction: f32,
     step: usize,
     /// Beta and schedule may change mid-run (the page's sliders); recorded per step.
     pending: Vec<Pending>,
@@ -180,6 +131,7 @@ impl Trainer {
             net: Some(net),
             optim: adam(),
             epoch: 0,
+            fraction: 0.0,
             step: 0,
             pending: Vec::new(),
             history: Vec::new(),
@@ -208,16 +160,35 @@ impl Trainer {
         self.epoch >= self.config.num_epochs
     }
 
-    /// Beta used by steps of the current epoch.
-    pub fn beta(&self) -> f32 {
-        self.config.beta(self.epoch)
+    /// The KL's weight for the next step.
+    pub fn kl_weight(&self) -> KlWeight {
+        self.config.kl_weight(self.epoch, self.fraction)
     }
 
-    /// Change beta's target and schedule; takes effect from the next step.
-    pub fn set_beta(&mut self, target: f32, mode: BetaSchedule) -> Result<(), TrainError> {
-        let mut c = self.config.clone();
-        c.target_beta = target;
-        c.beta_mode = mode;
+    /// Beta for the next step (gamma under the capacity objective).
+    pub fn beta(&self) -> f32 {
+        self.kl_weight().beta()
+    }
+
+    /// Where the next step lies within the epoch, in [0, 1).
+    pub fn set_epoch_fraction(&mut self, fraction: f32) {
+        self.fraction = fraction.clamp(0.0, 1.0);
+    }
+
+    /// Change how the KL is weighted (target beta, schedule and its
+    /// parameters, free bits: the fields of `from` that are not the
+    /// architecture or the optimiser's); takes effect from the next step.
+    pub fn set_schedule(&mut self, from: &TrainConfig) -> Result<(), TrainError> {
+        let c = TrainConfig {
+            target_beta: from.target_beta,
+            beta_mode: from.beta_mode,
+            beta_cycles: from.beta_cycles,
+            beta_ramp_fraction: from.beta_ramp_fraction,
+            capacity_gamma: from.capacity_gamma,
+            capacity_max: from.capacity_max,
+            free_bits: from.free_bits,
+            ..self.config.clone()
+        };
         c.validate()?;
         self.config = c;
         Ok(())
@@ -258,12 +229,24 @@ impl Trainer {
         if batch == 0 {
             return Err(TrainError::NoData);
         }
-        let beta = self.beta();
+        let weight = self.kl_weight();
         let net = self.net.take().expect("model present between steps");
-        let (recon, kl) = net.losses(x, z);
-        let total = match &kl {
-            Some(kl) => recon.clone() + kl.clone().mul_scalar(beta),
-            None => recon.clone(),
+        let free_bits = self.config.free_bits;
+        let (recon, kl, (mu, log_std)) = net.losses_and_code(x, z);
+        // The term the optimiser sees: the KL itself, or with free bits its
+        // per-dimension floor (the reported KL stays the true one).
+        let kl_term = match (&kl, log_std) {
+            (Some(_), Some(log_std)) if free_bits > 0.0 => {
+                Some(free_bits_kl(mu, log_std, free_bits))
+            }
+            _ => kl.clone(),
+        };
+        let total = match (kl_term, weight) {
+            (Some(k), KlWeight::Beta(beta)) => recon.clone() + k.mul_scalar(beta),
+            (Some(k), KlWeight::Capacity { gamma, capacity }) => {
+                recon.clone() + capacity_term(k, gamma, capacity)
+            }
+            (None, _) => recon.clone(),
         };
         let lr = self.config.lr;
         let (net, grad_norm) = match net {
@@ -288,7 +271,7 @@ impl Trainer {
             values,
             step: self.step,
             epoch: self.epoch,
-            beta,
+            weight,
             batch,
         });
         Ok(())
@@ -297,11 +280,13 @@ impl Trainer {
     /// Close the current epoch (after its evaluation).
     pub fn end_epoch(&mut self) {
         self.epoch += 1;
+        self.fraction = 0.0;
     }
 
     /// Continue a run from a snapshot taken at the end of epoch `epoch - 1`.
     pub fn set_epoch(&mut self, epoch: usize) {
         self.epoch = epoch;
+        self.fraction = 0.0;
     }
 
     /// Read the losses of the steps since the last call in one device read.
@@ -344,7 +329,8 @@ impl Trainer {
             out.push(StepMetrics {
                 step: p.step,
                 epoch: p.epoch,
-                beta: p.beta,
+                beta: p.weight.beta(),
+                capacity: p.weight.capacity(),
                 batch: p.batch,
                 recon: v[0],
                 kl: v[1],
@@ -510,6 +496,14 @@ impl Trainer {
     }
 }
 
+/// The settings a model file was trained with, when `save` wrote them (a
+/// file from the exercise's PyTorch code has none): a reopened run keeps
+/// its schedule.
+pub fn saved_config(bytes: &[u8]) -> Option<TrainConfig> {
+    let meta = crate::checkpoint::metadata(bytes).ok()?;
+    serde_json::from_str(meta.get("config")?).ok()
+}
+
 /// One asynchronous read of a tensor's values.
 pub async fn read_f32(t: Tensor<1>) -> Result<Vec<f32>, TrainError> {
     let data = t
@@ -524,29 +518,6 @@ pub async fn read_f32(t: Tensor<1>) -> Result<Vec<f32>, TrainError> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn config_errors_name_the_field() {
-        let mut c = TrainConfig {
-            latent_size: 0,
-            ..Default::default()
-        };
-        assert_eq!(c.validate().unwrap_err().field, "latentSize");
-        c.latent_size = 16;
-        c.lr = f64::NAN;
-        assert_eq!(c.validate().unwrap_err().field, "lr");
-        c.lr = 1e-3;
-        c.target_beta = -1.0;
-        assert_eq!(c.validate().unwrap_err().field, "targetBeta");
-        c.target_beta = 1.0;
-        c.batch_size = 0;
-        assert_eq!(c.validate().unwrap_err().field, "batchSize");
-        let json = r#"{"lossMode":"vae","latentSise":16}"#;
-        let err = serde_json::from_str::<TrainConfig>(json)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("latentSise"), "{err}");
-    }
 
     #[test]
     fn nan_losses_are_reported_with_their_step() {
@@ -675,6 +646,23 @@ mod tests {
         }
         let total: f64 = usage.kl_per_dim.iter().map(|&k| k as f64).sum();
         assert!((total - kl).abs() <= 1e-4 * kl, "{total} vs {kl}");
+    }
+
+    #[test]
+    fn a_saved_model_keeps_its_schedule() {
+        let config = TrainConfig {
+            loss_mode: LossMode::Vae,
+            latent_size: 8,
+            beta_mode: crate::BetaSchedule::Cyclical,
+            beta_cycles: 3,
+            beta_ramp_fraction: 0.25,
+            free_bits: 0.5,
+            ..Default::default()
+        };
+        let t = Trainer::new(config.clone(), &Device::flex()).unwrap();
+        let bytes = pollster::block_on(t.save()).unwrap();
+        assert_eq!(saved_config(&bytes), Some(config));
+        assert_eq!(saved_config(b"not a model"), None);
     }
 
     #[test]

@@ -324,6 +324,33 @@ fn the_command_line_writes_every_artefact_and_eval_reads_the_model() {
 fn bad_flags_and_bad_data_are_clear_errors() {
     let (ok, err) = vaelab(&["train", "--log_dir", "/nonexistent/x", "--latent_size", "0"]);
     assert!(!ok && err.contains("--latent_size"), "{err}");
+    // The schedules' parameters out of range, each named by its flag.
+    for (flag, bad) in [
+        ("--beta_cycles", "--beta_cycles=0"),
+        ("--beta_ramp_fraction", "--beta_ramp_fraction=0"),
+        ("--beta_ramp_fraction", "--beta_ramp_fraction=1.5"),
+        ("--capacity_gamma", "--capacity_gamma=-1"),
+        ("--capacity_max", "--capacity_max=-2"),
+        ("--free_bits", "--free_bits=-0.5"),
+    ] {
+        let (ok, err) = vaelab(&[
+            "train",
+            "--log_dir",
+            "/nonexistent/x",
+            "--beta_mode",
+            "cyclical",
+            bad,
+        ]);
+        assert!(
+            !ok && err.contains(flag) && err.contains("out of range"),
+            "{bad}: {err}"
+        );
+    }
+    let (ok, err) = vaelab(&["train", "--log_dir", "/tmp/x", "--beta_mode", "cosine"]);
+    assert!(
+        !ok && err.contains("cyclical") && err.contains("capacity"),
+        "{err}"
+    );
     let (ok, err) = vaelab(&["train", "--log_dir", "/tmp/x", "--data", "/no/such/folder"]);
     assert!(
         !ok && err.contains("not found") && err.contains("/no/such/folder"),

@@ -213,15 +213,30 @@ pub fn losses_png(
         x_max,
     );
     if vae {
-        let kl = loss_series(|s| s.kl, |e| e.train_kl, |e| e.test_kl);
-        panel(&mut c, PANEL_W, "KL divergence", &kl, x_max);
+        let mut kl = loss_series(|s| s.kl, |e| e.train_kl, |e| e.test_kl)
+            .into_iter()
+            .collect::<Vec<_>>();
+        // The capacity objective aims the KL at C: drawn on the KL's own axis.
+        let capacity: Vec<(f64, f64)> = steps
+            .iter()
+            .filter_map(|s| s.capacity.map(|c| (x_of(s), c as f64)))
+            .collect();
+        let weight = if capacity.is_empty() { "beta" } else { "gamma" };
+        if !capacity.is_empty() {
+            kl.push(Series {
+                label: "capacity C",
+                color: BETA,
+                points: capacity,
+            });
+        }
+        panel(&mut c, PANEL_W, "KL divergence (nats)", &kl, x_max);
         let betas = steps.iter().map(|s| (x_of(s), s.beta as f64)).collect();
         panel(
             &mut c,
             2 * PANEL_W,
-            "beta",
+            weight,
             &[Series {
-                label: "beta",
+                label: weight,
                 color: BETA,
                 points: betas,
             }],

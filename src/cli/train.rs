@@ -25,6 +25,21 @@ pub struct TrainArgs {
     target_beta_val: f32,
     #[arg(long = "beta_mode", value_parser = parse_beta_mode, default_value = "constant")]
     beta_mode: BetaSchedule,
+    /// cyclical: M, the number of cycles over the run (Fu et al. 2019).
+    #[arg(long = "beta_cycles", default_value_t = 4)]
+    beta_cycles: usize,
+    /// cyclical: R, the fraction of each cycle over which beta rises from 0, in (0, 1].
+    #[arg(long = "beta_ramp_fraction", default_value_t = 0.5)]
+    beta_ramp_fraction: f32,
+    /// capacity: γ in recon + γ·|KL − C| (Burgess et al. 2018).
+    #[arg(long = "capacity_gamma", default_value_t = 1000.0)]
+    capacity_gamma: f32,
+    /// capacity: C_max in nats, C rising linearly from 0 over the run.
+    #[arg(long = "capacity_max", default_value_t = 25.0)]
+    capacity_max: f32,
+    /// Free bits λ in nats per latent dimension (Kingma et al. 2016); 0 is off.
+    #[arg(long = "free_bits", default_value_t = 0.0)]
+    free_bits: f32,
     #[arg(long = "num_epochs", default_value_t = 20)]
     num_epochs: usize,
     #[arg(long = "batch_size", default_value_t = 256)]
@@ -51,6 +66,11 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         latent_size: args.latent_size,
         target_beta: args.target_beta_val,
         beta_mode: args.beta_mode,
+        beta_cycles: args.beta_cycles,
+        beta_ramp_fraction: args.beta_ramp_fraction,
+        capacity_gamma: args.capacity_gamma,
+        capacity_max: args.capacity_max,
+        free_bits: args.free_bits,
         num_epochs: args.num_epochs,
         batch_size: args.batch_size,
         lr: args.lr,
@@ -76,12 +96,11 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot replace {}: {e}", metrics_path.display()))?;
     }
     eprintln!(
-        "{} latent {} ({} parameters), beta {} {}, {} train / {} test images, {:?} device",
+        "{} latent {} ({} parameters), {}, {} train / {} test images, {:?} device",
         config.loss_mode.name(),
         config.latent_size,
         trainer.net().num_params(),
-        config.target_beta,
-        config.beta_mode.name(),
+        config.describe_schedule(),
         data.train.len(),
         data.test.len(),
         args.device.device,
@@ -184,6 +203,11 @@ fn flag_error(e: vaelab::train::ConfigError) -> String {
         "batchSize" => "--batch_size",
         "lr" => "--lr",
         "seed" => "--seed",
+        "betaCycles" => "--beta_cycles",
+        "betaRampFraction" => "--beta_ramp_fraction",
+        "capacityGamma" => "--capacity_gamma",
+        "capacityMax" => "--capacity_max",
+        "freeBits" => "--free_bits",
         other => other,
     };
     format!("{flag}: {}", e.message)

@@ -23,7 +23,6 @@ use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::LossMode;
 use crate::cifar::{CifarFile, CifarImages, tar_gz_members};
 use crate::dataset::{CifarFiles, Images, Placement};
 use crate::train::TrainConfig;
@@ -338,17 +337,32 @@ fn image(width: usize, height: usize, rgba: Vec<u8>) -> Result<JsValue, JsValue>
 #[wasm_bindgen]
 pub fn model_architecture(bytes: &[u8]) -> Result<JsValue, JsValue> {
     let (mode, latent) = crate::train::infer_architecture(bytes).map_err(err)?;
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Arch {
-        loss_mode: LossMode,
-        latent_size: usize,
+    let mut out = serde_json::Map::new();
+    // The schedule the file was trained with, when it says (a vaelab file does).
+    if let Some(saved) = crate::train::saved_config(bytes)
+        && let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(saved)
+    {
+        for key in SCHEDULE_FIELDS {
+            if let Some(v) = fields.get(*key) {
+                out.insert((*key).into(), v.clone());
+            }
+        }
     }
-    to_js(&Arch {
-        loss_mode: mode,
-        latent_size: latent,
-    })
+    out.insert("lossMode".into(), mode.name().into());
+    out.insert("latentSize".into(), latent.into());
+    to_js(&out)
 }
+
+/// The settings of how the KL is weighted, which a saved model carries back.
+const SCHEDULE_FIELDS: &[&str] = &[
+    "targetBeta",
+    "betaMode",
+    "betaCycles",
+    "betaRampFraction",
+    "capacityGamma",
+    "capacityMax",
+    "freeBits",
+];
 
 /// Check a configuration without starting a device; throws naming the bad field.
 #[wasm_bindgen]

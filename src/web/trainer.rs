@@ -9,7 +9,6 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
 use super::{WebDataset, device, err, image, now_ms, parse_config, to_js};
-use crate::BetaSchedule;
 use crate::cifar::CifarImages;
 use crate::dataset::{CifarFiles, Dataset, Images};
 use crate::driver::{Budget, EpochDriver};
@@ -142,15 +141,15 @@ impl WebTrainer {
         to_js(&m)
     }
 
-    /// Change beta's target and schedule ("constant" or "linear") from the next step on.
-    pub fn set_beta(&self, target: f32, mode: &str) -> Result<(), JsValue> {
-        let mode: BetaSchedule = mode
-            .parse()
-            .map_err(|e: String| err(format!("betaMode: {e}")))?;
+    /// Change how the KL is weighted from the next step on: `config` holds
+    /// `targetBeta`, `betaMode` and the schedules' parameters (other fields
+    /// are ignored; missing ones take their defaults). Throws naming a bad field.
+    pub fn set_schedule(&self, config: JsValue) -> Result<(), JsValue> {
+        let config = parse_config(config)?;
         lock!(self.state)
             .driver
             .trainer_mut()
-            .set_beta(target, mode)
+            .set_schedule(&config)
             .map_err(err)
     }
 

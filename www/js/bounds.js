@@ -11,10 +11,10 @@ export function problem(key, value) {
   if (!b) return `unknown setting "${key}"`;
   if (b.choices) return b.choices.includes(value) ? null : `is not one of ${b.choices.join(', ')}`;
   const n = Number(value);
-  const ok = Number.isFinite(n) && (!b.integer || Number.isInteger(n)) && n >= b.min && n <= b.max;
+  const ok = Number.isFinite(n) && (!b.integer || Number.isInteger(n)) && (b.exclusiveMin ? n > b.min : n >= b.min) && n <= b.max;
   if (ok) return null;
   const hint = b.hint ? ` (${b.hint})` : '';
-  return `is out of range: use ${b.integer ? 'a whole number' : 'a number'} from ${b.min} to ${b.max}${hint}`;
+  return `is out of range: use ${b.integer ? 'a whole number' : 'a number'} from ${b.exclusiveMin ? 'above ' : ''}${b.min} to ${b.max}${hint}`;
 }
 
 /** Every setting of `config` that the table refuses, as "key=value why". */

@@ -1,0 +1,204 @@
+//! One run's settings, and how its KL term is weighted at each step.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::loss::LossMode;
+use crate::schedule::{BetaSchedule, KlWeight, ScheduleParams};
+
+/// One run's settings. Field names in JSON are camelCase (the page's URL and
+/// the wasm API use them); the command line maps the exercise's flags onto them.
+/// Every field has a default, so a config saved before a field existed still reads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainConfig {
+    pub loss_mode: LossMode,
+    pub latent_size: usize,
+    pub target_beta: f32,
+    pub beta_mode: BetaSchedule,
+    /// Cyclical schedule: M, the cycles over the run.
+    pub beta_cycles: usize,
+    /// Cyclical schedule: R, the fraction of each cycle over which beta rises.
+    pub beta_ramp_fraction: f32,
+    /// Capacity objective: γ, the weight on |KL − C|.
+    pub capacity_gamma: f32,
+    /// Capacity objective: C_max in nats, reached at the end of the run.
+    pub capacity_max: f32,
+    /// Free bits λ in nats per latent dimension (Kingma et al. 2016): the KL
+    /// term becomes Σ_j max(λ, E_batch[KL_j]); 0 leaves the exercise's KL.
+    pub free_bits: f32,
+    pub num_epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        let p = ScheduleParams::default();
+        Self {
+            loss_mode: LossMode::Ae,
+            latent_size: 128,
+            target_beta: 1.0,
+            beta_mode: BetaSchedule::Constant,
+            beta_cycles: p.cycles,
+            beta_ramp_fraction: p.ramp_fraction,
+            capacity_gamma: p.gamma,
+            capacity_max: p.capacity_max,
+            free_bits: 0.0,
+            num_epochs: 20,
+            batch_size: 256,
+            lr: 1e-3,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Debug, Error, PartialEq)]
+#[error("{field}: {message}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl TrainConfig {
+    /// Every numeric setting against the one table of ranges (`bounds.rs`);
+    /// the enumerated ones are checked by their types when parsed.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        use crate::bounds::check;
+        check("latentSize", self.latent_size as f64)?;
+        check("targetBeta", self.target_beta as f64)?;
+        check("betaCycles", self.beta_cycles as f64)?;
+        check("betaRampFraction", self.beta_ramp_fraction as f64)?;
+        check("capacityGamma", self.capacity_gamma as f64)?;
+        check("capacityMax", self.capacity_max as f64)?;
+        check("freeBits", self.free_bits as f64)?;
+        check("numEpochs", self.num_epochs as f64)?;
+        check("batchSize", self.batch_size as f64)?;
+        check("lr", self.lr)?;
+        check("seed", self.seed as f64)
+    }
+
+    pub fn schedule_params(&self) -> ScheduleParams {
+        ScheduleParams {
+            cycles: self.beta_cycles,
+            ramp_fraction: self.beta_ramp_fraction,
+            gamma: self.capacity_gamma,
+            capacity_max: self.capacity_max,
+        }
+    }
+
+    /// The KL's weight at `fraction` of the way through `epoch`.
+    pub fn kl_weight(&self, epoch: usize, fraction: f32) -> KlWeight {
+        self.beta_mode.weight(
+            self.target_beta,
+            epoch,
+            fraction,
+            self.num_epochs,
+            &self.schedule_params(),
+        )
+    }
+
+    /// Beta at the start of `epoch` (gamma for the capacity objective).
+    pub fn beta(&self, epoch: usize) -> f32 {
+        self.kl_weight(epoch, 0.0).beta()
+    }
+
+    /// The schedule in words, for logs and the page.
+    pub fn describe_schedule(&self) -> String {
+        let base = match self.beta_mode {
+            BetaSchedule::Constant => format!("beta {}", self.target_beta),
+            BetaSchedule::Linear => format!("beta 0→{} linear", self.target_beta),
+            BetaSchedule::Cyclical => format!(
+                "beta 0→{} cyclical ({} cycles, ramp {})",
+                self.target_beta, self.beta_cycles, self.beta_ramp_fraction
+            ),
+            BetaSchedule::Capacity => format!(
+                "capacity γ {} · |KL − C|, C 0→{} nats",
+                self.capacity_gamma, self.capacity_max
+            ),
+        };
+        if self.free_bits > 0.0 {
+            format!("{base}, free bits {} nats/dim", self.free_bits)
+        } else {
+            base
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let mut c = TrainConfig {
+            latent_size: 0,
+            ..Default::default()
+        };
+        assert_eq!(c.validate().unwrap_err().field, "latentSize");
+        c.latent_size = 16;
+        c.lr = f64::NAN;
+        assert_eq!(c.validate().unwrap_err().field, "lr");
+        c.lr = 1e-3;
+        c.target_beta = -1.0;
+        assert_eq!(c.validate().unwrap_err().field, "targetBeta");
+        c.target_beta = 1.0;
+        c.batch_size = 0;
+        assert_eq!(c.validate().unwrap_err().field, "batchSize");
+        let json = r#"{"lossMode":"vae","latentSise":16}"#;
+        let err = serde_json::from_str::<TrainConfig>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("latentSise"), "{err}");
+    }
+
+    #[test]
+    fn schedule_parameters_out_of_range_are_named() {
+        let ok = TrainConfig::default();
+        assert!(ok.validate().is_ok());
+        type Spoil = fn(&mut TrainConfig);
+        let cases: [(&str, Spoil); 7] = [
+            ("betaCycles", |c| c.beta_cycles = 0),
+            ("betaRampFraction", |c| c.beta_ramp_fraction = 0.0),
+            ("betaRampFraction", |c| c.beta_ramp_fraction = 1.5),
+            ("capacityGamma", |c| c.capacity_gamma = -1.0),
+            ("capacityMax", |c| c.capacity_max = -0.5),
+            ("freeBits", |c| c.free_bits = -0.1),
+            ("freeBits", |c| c.free_bits = f32::NAN),
+        ];
+        for (field, spoil) in cases {
+            let mut c = ok.clone();
+            spoil(&mut c);
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+        }
+        // R = 1 is allowed (the ramp fills the cycle); R just above 0 too.
+        let mut c = ok.clone();
+        c.beta_ramp_fraction = 1.0;
+        assert!(c.validate().is_ok());
+        c.beta_ramp_fraction = 1e-3;
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn a_config_saved_before_the_schedule_fields_still_reads() {
+        let json = r#"{"lossMode":"vae","latentSize":16,"targetBeta":1.0,"betaMode":"linear"}"#;
+        let c: TrainConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(c.beta_cycles, 4);
+        assert_eq!(c.free_bits, 0.0);
+        let round: TrainConfig = serde_json::from_str(
+            &serde_json::to_string(&TrainConfig {
+                beta_mode: BetaSchedule::Capacity,
+                capacity_max: 30.0,
+                free_bits: 0.25,
+                ..c
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(round.beta_mode, BetaSchedule::Capacity);
+        assert_eq!(round.capacity_max, 30.0);
+        assert_eq!(round.free_bits, 0.25);
+    }
+}
