@@ -3,11 +3,14 @@
 //! The paths themselves come from `latent.rs`; this file moves them through
 //! the model, with one device read per call.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
+use serde::Serialize;
 
 use crate::dataset::Images;
-use crate::latent::{lerp_path, slerp_path, sweep, traversal};
-use crate::train::{TrainError, Trainer, read_f32};
+use crate::latent::{Histogram, LatentSums, histogram, lerp_path, slerp_path, sweep, traversal};
+use crate::train::{SAMPLE_COUNT, TrainError, Trainer, read_f32};
+
+const CHUNK: usize = 500;
 
 /// The code of each of `images[indices]` (an AE's `z`, a VAE's mean), a row each.
 pub async fn encode(
@@ -74,6 +77,149 @@ pub async fn interpolate_prior(
     steps: usize,
 ) -> Result<Vec<f32>, TrainError> {
     decode(trainer, &slerp_path(za, zb, steps)).await
+}
+
+/// `images[indices]` as model values (`[n, 3, 32, 32]` in a row), for a
+/// strip the student picks from.
+pub async fn originals(
+    trainer: &Trainer,
+    images: &dyn Images,
+    indices: &[usize],
+) -> Result<Vec<f32>, TrainError> {
+    let x = images.batch(indices, &trainer.device().clone().inner());
+    read_f32(x.flatten(0, 3)).await
+}
+
+/// `steps` images between the fixed prior draws `a` and `b` (the samples
+/// grid's positions, 0..100) along the great circle.
+pub async fn interpolate_samples(
+    trainer: &Trainer,
+    a: usize,
+    b: usize,
+    steps: usize,
+) -> Result<Vec<f32>, TrainError> {
+    if a.max(b) >= SAMPLE_COUNT {
+        return Err(TrainError::Device(format!(
+            "prior draw {} does not exist: there are {SAMPLE_COUNT}",
+            a.max(b)
+        )));
+    }
+    let noise = trainer.fixed_noise();
+    let latent = noise.dims()[1];
+    let rows = Tensor::cat(
+        vec![noise.clone().narrow(0, a, 1), noise.clone().narrow(0, b, 1)],
+        0,
+    );
+    let values = read_f32(rows.flatten(0, 1)).await?;
+    interpolate_prior(trainer, &values[..latent], &values[latent..], steps).await
+}
+
+/// Where the test set's codes lie, against the prior the samples come from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregatePosterior {
+    /// The chosen dimensions' values of μ (an AE: z) over the test set.
+    pub histograms: Vec<Histogram>,
+    /// Mean and standard deviation over the test set of every dimension's μ:
+    /// the diagonal Gaussian fitted to the codes.
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    pub images: usize,
+}
+
+/// One pass over `test`: histograms of the codes' dimensions `dims` and the
+/// diagonal Gaussian fitted to all of them, in one device read.
+pub async fn aggregate_posterior(
+    trainer: &Trainer,
+    test: &dyn Images,
+    dims: &[usize],
+    bins: usize,
+) -> Result<AggregatePosterior, TrainError> {
+    let latent = trainer.config().latent_size;
+    if test.is_empty() {
+        return Err(TrainError::NoTestData);
+    }
+    if let Some(bad) = dims.iter().find(|&&d| d >= latent) {
+        return Err(TrainError::Device(format!(
+            "dimension {bad} does not exist: the latent size is {latent}"
+        )));
+    }
+    let device = trainer.device().clone().inner();
+    let net = trainer.net().valid();
+    let pick = Tensor::<1, Int>::from_data(
+        TensorData::new(dims.iter().map(|&d| d as i64).collect(), [dims.len()]),
+        &device,
+    );
+    let mut sums: Option<LatentSums> = None;
+    let mut picked = Vec::new();
+    let indices: Vec<usize> = (0..test.len()).collect();
+    for chunk in indices.chunks(CHUNK) {
+        let code = net.code(test.batch(chunk, &device));
+        if !dims.is_empty() {
+            picked.push(code.clone().select(1, pick.clone()));
+        }
+        let s = LatentSums::of(code, None);
+        sums = Some(match sums {
+            Some(acc) => acc.merge(s),
+            None => s,
+        });
+    }
+    let sums = sums.expect("at least one chunk");
+    let n = sums.count() as f64;
+    let mut parts = vec![sums.packed()];
+    if !picked.is_empty() {
+        // [N, k] → k rows of N: each dimension's values together.
+        parts.push(Tensor::cat(picked, 0).transpose().flatten(0, 1));
+    }
+    let values = read_f32(Tensor::cat(parts, 0)).await?;
+    let (mean, std) = values[..latent]
+        .iter()
+        .zip(&values[latent..2 * latent])
+        .map(|(&s, &s2)| {
+            let m = s as f64 / n;
+            (m as f32, (s2 as f64 / n - m * m).max(0.0).sqrt() as f32)
+        })
+        .unzip();
+    let per_dim = test.len();
+    let histograms = dims
+        .iter()
+        .enumerate()
+        .map(|(k, &d)| {
+            let start = 2 * latent + k * per_dim;
+            histogram(d, &values[start..start + per_dim], bins)
+        })
+        .collect();
+    Ok(AggregatePosterior {
+        histograms,
+        mean,
+        std,
+        images: test.len(),
+    })
+}
+
+/// Decodings of the fixed noise through the fitted Gaussian, z = mean + std ⊙ ε:
+/// what sampling from the aggregate posterior looks like, beside the
+/// prior's samples (the same ε).
+pub async fn fitted_samples(
+    trainer: &Trainer,
+    fit: &AggregatePosterior,
+    count: usize,
+) -> Result<Vec<f32>, TrainError> {
+    let latent = trainer.config().latent_size;
+    if fit.mean.len() != latent {
+        return Err(TrainError::Device(format!(
+            "a fit of {} dimensions for a model of latent size {latent}",
+            fit.mean.len()
+        )));
+    }
+    let device = trainer.device().clone().inner();
+    let row = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [latent]), &device);
+    let eps = trainer
+        .fixed_noise()
+        .clone()
+        .narrow(0, 0, count.clamp(1, SAMPLE_COUNT));
+    let z = eps * row(&fit.std).unsqueeze_dim(0) + row(&fit.mean).unsqueeze_dim(0);
+    read_f32(trainer.net().valid().decode(z).flatten(0, 3)).await
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -151,5 +297,73 @@ mod tests {
         let prior = pollster::block_on(interpolate_prior(&t, &[1.0; 8], &[-1.0; 8], 4)).unwrap();
         assert_eq!(prior.len(), 4 * IMAGE);
         assert!(prior.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn the_aggregate_posterior_matches_the_codes_and_its_samples_decode_the_fit() {
+        let device = Device::flex();
+        for mode in [LossMode::Ae, LossMode::Vae] {
+            let config = TrainConfig {
+                loss_mode: mode,
+                latent_size: 6,
+                ..Default::default()
+            };
+            let t = Trainer::new(config, &device).unwrap();
+            let set = images(7);
+            let fit = pollster::block_on(aggregate_posterior(&t, &set, &[4, 1], 10)).unwrap();
+            let codes = pollster::block_on(encode(&t, &set, &(0..7).collect::<Vec<_>>())).unwrap();
+            for j in 0..6 {
+                let col: Vec<f64> = codes.iter().map(|c| c[j] as f64).collect();
+                let m = col.iter().sum::<f64>() / 7.0;
+                let sd = (col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 7.0).sqrt();
+                assert!((fit.mean[j] as f64 - m).abs() < 1e-4, "{mode:?} mean {j}");
+                assert!((fit.std[j] as f64 - sd).abs() < 1e-3, "{mode:?} std {j}");
+            }
+            assert_eq!(fit.histograms.len(), 2);
+            let h = &fit.histograms[0];
+            assert_eq!((h.dim, h.density.len()), (4, 10));
+            // The histogram of dimension 4 is the host's histogram of those codes.
+            let col: Vec<f32> = codes.iter().map(|c| c[4]).collect();
+            assert_eq!(h, &crate::latent::histogram(4, &col, 10));
+            // The fitted samples are the fit's means and spreads applied to the fixed noise.
+            let samples = pollster::block_on(fitted_samples(&t, &fit, 3)).unwrap();
+            let eps = t.fixed_noise().clone().narrow(0, 0, 3).into_data();
+            let eps = eps.try_to_vec::<f32>().unwrap();
+            let z: Vec<Vec<f32>> = (0..3)
+                .map(|i| {
+                    (0..6)
+                        .map(|j| fit.mean[j] + fit.std[j] * eps[i * 6 + j])
+                        .collect()
+                })
+                .collect();
+            let want = pollster::block_on(decode(&t, &z)).unwrap();
+            assert!(close(&samples, &want), "{mode:?}");
+        }
+        let t = Trainer::new(
+            TrainConfig {
+                latent_size: 4,
+                ..Default::default()
+            },
+            &device,
+        )
+        .unwrap();
+        let err = pollster::block_on(aggregate_posterior(&t, &images(2), &[9], 5)).unwrap_err();
+        assert!(err.to_string().contains("latent size is 4"), "{err}");
+    }
+
+    #[test]
+    fn an_interpolation_between_prior_draws_ends_at_their_samples() {
+        let device = Device::flex();
+        let config = TrainConfig {
+            loss_mode: LossMode::Vae,
+            latent_size: 8,
+            ..Default::default()
+        };
+        let t = Trainer::new(config, &device).unwrap();
+        let path = pollster::block_on(interpolate_samples(&t, 2, 7, 5)).unwrap();
+        let samples = pollster::block_on(t.sample(8)).unwrap();
+        assert!(close(&path[..IMAGE], &samples[2 * IMAGE..3 * IMAGE]));
+        assert!(close(&path[4 * IMAGE..], &samples[7 * IMAGE..8 * IMAGE]));
+        assert!(pollster::block_on(interpolate_samples(&t, 2, 100, 5)).is_err());
     }
 }

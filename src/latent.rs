@@ -203,6 +203,53 @@ pub fn sweep(limit: f32, n: usize) -> Vec<f32> {
         .collect()
 }
 
+/// One latent dimension's values over the test set, binned, beside the
+/// prior N(0, 1): the aggregate posterior a sample from the prior must match.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Histogram {
+    pub dim: usize,
+    /// The binned range: at least [-4, 4], wider when the values are.
+    pub lo: f32,
+    pub hi: f32,
+    /// Density per bin (integrates to 1 over [lo, hi]).
+    pub density: Vec<f32>,
+    /// N(0, 1)'s density at each bin's centre.
+    pub prior: Vec<f32>,
+}
+
+/// [`Histogram`] of `values` in `bins` equal bins.
+pub fn histogram(dim: usize, values: &[f32], bins: usize) -> Histogram {
+    let bins = bins.max(1);
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (min, max) = finite.fold((-4f32, 4f32), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let width = (max - min) as f64 / bins as f64;
+    let mut counts = vec![0usize; bins];
+    let mut n = 0usize;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        let k = (((v - min) as f64 / width) as usize).min(bins - 1);
+        counts[k] += 1;
+        n += 1;
+    }
+    let density = counts
+        .iter()
+        .map(|&c| (c as f64 / (n.max(1) as f64 * width)) as f32)
+        .collect();
+    let prior = (0..bins)
+        .map(|k| {
+            let x = min as f64 + (k as f64 + 0.5) * width;
+            ((-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()) as f32
+        })
+        .collect();
+    Histogram {
+        dim,
+        lo: min,
+        hi: max,
+        density,
+        prior,
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -302,5 +349,26 @@ mod tests {
         assert_eq!(codes.len(), 14);
         assert_eq!(codes[0], vec![0.5, 0.5, -3.0]);
         assert_eq!(codes[13], vec![3.0, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn a_histogram_is_a_density_beside_the_prior() {
+        // Eight bins of width 1 over [-4, 4]: values 0.5 (twice) and -3.5.
+        let h = histogram(2, &[0.5, 0.5, -3.5, f32::NAN], 8);
+        assert_eq!((h.dim, h.lo, h.hi), (2, -4.0, 4.0));
+        let third = 1.0 / 3.0;
+        let mut want = [0.0f32; 8];
+        want[0] = third;
+        want[4] = 2.0 * third;
+        for (g, w) in h.density.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "{:?}", h.density);
+        }
+        // N(0, 1) at the centre 0.5 of bin 4: e^{-1/8} / √(2π).
+        assert!((h.prior[4] - 0.352_065_3).abs() < 1e-6, "{}", h.prior[4]);
+        // Values beyond ±4 widen the range; the density still integrates to 1.
+        let wide = histogram(0, &[-10.0, 0.0, 6.0], 4);
+        assert_eq!((wide.lo, wide.hi), (-10.0, 6.0));
+        let area: f32 = wide.density.iter().map(|d| d * 4.0).sum();
+        assert!((area - 1.0).abs() < 1e-6);
     }
 }

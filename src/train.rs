@@ -454,6 +454,12 @@ impl Trainer {
         Ok((values, recon))
     }
 
+    /// The run's fixed prior draws z ~ N(0, I), `[100, L]` on the plain
+    /// device: the rows the samples grid decodes, in its order.
+    pub fn fixed_noise(&self) -> &Tensor<2> {
+        &self.fixed_noise
+    }
+
     /// Decodings of the first `n` rows of the fixed noise (`n` ≤ 100).
     pub async fn sample(&self, n: usize) -> Result<Vec<f32>, TrainError> {
         let n = n.min(SAMPLE_COUNT);

@@ -186,7 +186,9 @@ async fn trains_on_webgpu_and_the_loss_falls() {
 )]
 async fn grids_have_canvas_sizes_and_save_load_reproduces_them() {
     let t = WebTrainer::create(
-        config(r#"{"lossMode":"vae","latentSize":16,"batchSize":4,"numEpochs":1}"#),
+        config(
+            r#"{"lossMode":"vae","latentSize":16,"batchSize":4,"numEpochs":1,"betaMode":"cyclical","betaCycles":2}"#,
+        ),
         None,
     )
     .await
@@ -226,6 +228,54 @@ async fn grids_have_canvas_sizes_and_save_load_reproduces_them() {
     let arch = model_architecture(&saved).unwrap();
     assert_eq!(get(&arch, "lossMode").as_string().unwrap(), "vae");
     assert_eq!(num(&arch, "latentSize"), 16.0);
+    // The schedule travels with the file.
+    assert_eq!(get(&arch, "betaMode").as_string().unwrap(), "cyclical");
+    assert_eq!(num(&arch, "betaCycles"), 2.0);
+
+    // The lab: a traversal is a row per dimension, a path a row of `steps`,
+    // histograms one per dimension asked; bad asks are named.
+    let size = |v: &JsValue| (num(v, "width") as usize, num(v, "height") as usize);
+    let strip = t.test_images(6, 3).await.map_err(message).unwrap();
+    assert_eq!(size(&strip), (3 * 34 + 2, 2 * 34 + 2));
+    let grid = t
+        .traverse(1, vec![0, 5, 15], 3.0, 7)
+        .await
+        .map_err(message)
+        .unwrap();
+    assert_eq!(size(&grid), (7 * 34 + 2, 3 * 34 + 2));
+    let row = t.interpolate(0, 5, 10).await.map_err(message).unwrap();
+    assert_eq!(size(&row), (10 * 34 + 2, 34 + 2));
+    let row = t
+        .interpolate_samples(3, 4, 10)
+        .await
+        .map_err(message)
+        .unwrap();
+    assert_eq!(size(&row), (10 * 34 + 2, 34 + 2));
+    let post = t
+        .aggregate_posterior(vec![2, 7], 20, 10)
+        .await
+        .map_err(message)
+        .unwrap();
+    let hists: js_sys::Array = get(&post, "histograms").into();
+    assert_eq!(hists.length(), 2);
+    assert_eq!(num(&hists.get(1), "dim"), 7.0);
+    assert_eq!(
+        js_sys::Array::from(&get(&hists.get(0), "density")).length(),
+        20
+    );
+    assert_eq!(size(&get(&post, "fitted")), (10 * 34 + 2, 34 + 2));
+    assert_eq!(num(&post, "images"), 6.0);
+    for e in [
+        message(t.traverse(0, vec![16], 3.0, 7).await.unwrap_err()),
+        message(t.interpolate(0, 6, 10).await.unwrap_err()),
+        message(t.interpolate(0, 1, 1).await.unwrap_err()),
+        message(t.traverse(0, vec![1], f32::NAN, 7).await.unwrap_err()),
+    ] {
+        assert!(
+            e.contains("does not exist") || e.contains("out of range"),
+            "{e}"
+        );
+    }
     let u = WebTrainer::create(config(r#"{"lossMode":"vae","latentSize":16}"#), None)
         .await
         .map_err(message)
@@ -292,7 +342,21 @@ async fn bad_configurations_and_bytes_are_rejected_with_clear_messages() {
     assert!(e.contains("webgpu"), "{e}");
     t.set_data(&set).unwrap();
     assert!(message(t.advance(None, Some(1)).await.unwrap_err()).contains("no training images"));
-    assert!(message(t.set_beta(1.0, "cosine").unwrap_err()).contains("cosine"));
+    assert!(
+        message(
+            t.set_schedule(config(r#"{"betaMode":"cosine"}"#))
+                .unwrap_err()
+        )
+        .contains("cosine")
+    );
+    let e = message(
+        t.set_schedule(config(r#"{"betaMode":"cyclical","betaRampFraction":0}"#))
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("betaRampFraction") && e.contains("above 0"),
+        "{e}"
+    );
     let e = match WebTrainer::create(JsValue::UNDEFINED, Some("tpu".into())).await {
         Err(e) => message(e),
         Ok(_) => panic!("tpu accepted"),

@@ -50,6 +50,11 @@ macro_rules! peek {
     };
 }
 
+// The lab's calls (traversals, interpolations, the aggregate posterior):
+// a child module, so that it shares the state and the borrow macros.
+#[path = "lab.rs"]
+mod lab;
+
 #[wasm_bindgen]
 impl WebTrainer {
     /// `config`: `{lossMode, latentSize, targetBeta, betaMode, numEpochs, batchSize, lr, seed}`
