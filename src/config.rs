@@ -104,6 +104,21 @@ impl TrainConfig {
         self.kl_weight(epoch, 0.0).beta()
     }
 
+    /// The KL's weight over the whole run at `x` = epoch + fraction, about
+    /// `points` of them (at least 4 an epoch, so a cycle's ramp shows): the
+    /// plan the page draws before any step is taken.
+    pub fn schedule_curve(&self, points: usize) -> Vec<(f32, KlWeight)> {
+        let epochs = self.num_epochs.max(1);
+        let per_epoch = (points / epochs).max(4);
+        (0..=epochs * per_epoch)
+            .map(|i| {
+                let (epoch, k) = (i / per_epoch, i % per_epoch);
+                let fraction = k as f32 / per_epoch as f32;
+                (i as f32 / per_epoch as f32, self.kl_weight(epoch, fraction))
+            })
+            .collect()
+    }
+
     /// The schedule in words, for logs and the page.
     pub fn describe_schedule(&self) -> String {
         let base = match self.beta_mode {
@@ -129,6 +144,23 @@ impl TrainConfig {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_planned_curve_is_the_schedule_at_each_point() {
+        let c = TrainConfig {
+            beta_mode: BetaSchedule::Cyclical,
+            num_epochs: 4,
+            beta_cycles: 2,
+            target_beta: 1.0,
+            ..Default::default()
+        };
+        let curve = c.schedule_curve(16);
+        assert_eq!(curve.len(), 17);
+        // x = 0, 0.25, …, 4; a cycle every 2 epochs, ramping over its first epoch.
+        let betas: Vec<f32> = curve.iter().map(|(_, w)| w.beta()).collect();
+        assert_eq!(&betas[..9], &[0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 0.0]);
+        assert_eq!(curve[16], (4.0, KlWeight::Beta(1.0)));
+    }
 
     #[test]
     fn config_errors_name_the_field() {

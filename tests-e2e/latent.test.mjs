@@ -21,3 +21,74 @@ test('after one epoch of a VAE the latent panel shows bars and the active-unit c
   assert.match(await page.locator('[data-testid=step-text]').textContent(), /^32 \/ 32 images$/);
   await page.close();
 });
+
+test('the lab: clicking two test images draws a traversal and both interpolations; the posterior against the prior', { skip: NO_MINI }, async () => {
+  // An AE run first, then a VAE of the same latent size: the VAE's
+  // interpolation is drawn beside the AE's (its weights are kept).
+  const query = '?data=/data-mini/&images=32&tests=32&batchSize=16&latentSize=16&numEpochs=1';
+  const page = await open(browser, `${query}&lossMode=ae&autostart=1`);
+  await waitFor(page, 'the AE run', (s) => s.state === 'done');
+  await page.locator('[data-testid=mode-vae]').check();
+  await page.locator('[data-testid=train]').click();
+  await waitFor(page, 'the VAE run', (s) => s.runs === 2 && s.state === 'done' && s.config.lossMode === 'vae');
+  const drawn = await waitFor(page, 'the lab', (s) => s.lab.histograms === 4 && s.lab.strip && !s.lab.busy);
+  assert.equal(drawn.lab.traverseRows.length, 0, 'no traversal before a pick');
+  // The strip shows 8 images a row at twice their size: click images 1 and 10.
+  const strip = page.locator('[data-testid=lab-strip]');
+  const cell = async (i) => {
+    const box = await strip.boundingBox();
+    const scale = box.width / (8 * 34 + 2);
+    return { x: (2 + (i % 8) * 34 + 16) * scale, y: (2 + Math.floor(i / 8) * 34 + 16) * scale };
+  };
+  await strip.click({ position: await cell(1) });
+  await waitFor(page, 'a traversal', (s) => s.lab.traverseRows.length === 6 && !s.lab.busy);
+  await strip.click({ position: await cell(10) });
+  const s = await waitFor(page, 'an interpolation', (s) => s.lab.interpRows.length === 3 && !s.lab.busy);
+  assert.deepEqual(s.lab.picks, [1, 10]);
+  assert.match(s.lab.interpRows[0], /this run \(VAE\): test #1 → #10/);
+  assert.match(s.lab.interpRows[1], /run #1 \(AE\)/);
+  assert.match(s.lab.interpRows[2], /slerp/);
+  assert.match(s.lab.traverseRows[5], /^least used: dim \d+/);
+  assert.equal(s.lab.error, null);
+  const size = await page.evaluate(() => { const c = document.querySelector('[data-testid=lab-interp]'); return [c.width, c.height]; });
+  assert.deepEqual(size, [10 * 34 + 2, 3 * 36]);
+  for (const id of ['lab-traverse', 'lab-interp', 'lab-hist', 'lab-prior', 'lab-fitted']) {
+    assert.ok(await colours(page, id) > 20, `${id} looks blank`);
+  }
+  assert.ok(await colours(page, 'rd-chart') > 5, 'the rate-distortion plane is blank');
+  await page.locator('[data-testid=lab]').screenshot({ path: path.join(OUT, 'lab.png') });
+  await page.locator('[data-testid=rd-chart]').screenshot({ path: path.join(OUT, 'rd-plane.png') });
+  await page.close();
+});
+
+test('choosing the cyclical schedule mid-run draws its planned and actual β; bad schedule values are named', { skip: NO_MINI }, async () => {
+  const page = await open(browser, '?data=/data-mini/&images=64&tests=16&batchSize=8&latentSize=16&numEpochs=4&lossMode=vae&autostart=1');
+  await waitFor(page, 'the first steps', (s) => s.metrics.length >= 2);
+  assert.ok(await page.locator('[data-testid=cyclical-params]').isHidden());
+  await page.locator('[data-testid=schedule]').selectOption('cyclical');
+  assert.ok(await page.locator('[data-testid=cyclical-params]').isVisible());
+  const s = await waitFor(page, 'the cyclical plan', (s) => s.config.betaMode === 'cyclical' && s.plan);
+  // The plan (the core's) rises from 0 and restarts: 4 cycles over the run.
+  const restarts = s.plan.beta.filter((b, i) => i && b < s.plan.beta[i - 1]).length;
+  assert.equal(restarts, 3, JSON.stringify(s.plan.beta));
+  assert.match(page.url(), /betaMode=cyclical/);
+  // Steps after the switch follow it: beta takes values other than the target.
+  const later = await waitFor(page, 'cyclical steps', (s) => new Set(s.metrics.slice(-20).map((m) => m.beta)).size >= 3, 300_000);
+  assert.ok(later.metrics.some((m) => m.beta > 0 && m.beta < 1));
+  await page.locator('[data-testid=kl-chart]').screenshot({ path: path.join(OUT, 'cyclical.png') });
+  // R = 0 is refused with the table's words, and the run goes on.
+  await page.locator('[data-testid=beta-ramp]').fill('0');
+  await page.locator('[data-testid=beta-ramp]').dispatchEvent('change');
+  assert.match(await page.locator('[data-testid=config-note]').textContent(), /betaRampFraction=0 is out of range: use a number from above 0 to 1/);
+  await page.locator('[data-testid=pause]').click();
+  await page.close();
+
+  // A capacity run from the URL shows its parameters; C is drawn on the KL chart.
+  const cap = await open(browser, '?data=/data-mini/&images=32&tests=16&batchSize=16&latentSize=16&numEpochs=1&lossMode=vae&betaMode=capacity&capacityMax=10&autostart=1');
+  assert.ok(await cap.locator('[data-testid=capacity-params]').isVisible());
+  assert.equal(await cap.locator('[data-testid=capacity-max]').inputValue(), '10');
+  const done = await waitFor(cap, 'the capacity run', (s) => s.state === 'done');
+  assert.ok(done.metrics.every((m, i) => m.capacity >= 0 && m.capacity < 10 && (!i || m.capacity > done.metrics[i - 1].capacity)));
+  assert.equal(done.plan.capacity[done.plan.capacity.length - 1], 10);
+  await cap.close();
+});

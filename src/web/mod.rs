@@ -364,6 +364,27 @@ const SCHEDULE_FIELDS: &[&str] = &[
     "freeBits",
 ];
 
+/// The KL's weight planned over the whole run of `config`, about `points`
+/// of them: `{x: [epochs], beta: [...], capacity: [...] | null}`.
+#[wasm_bindgen]
+pub fn schedule_curve(config: JsValue, points: u32) -> Result<JsValue, JsValue> {
+    let config = parse_config(config)?;
+    config.validate().map_err(err)?;
+    let curve = config.schedule_curve((points as usize).clamp(8, 4000));
+    #[derive(Serialize)]
+    struct Curve {
+        x: Vec<f32>,
+        beta: Vec<f32>,
+        capacity: Option<Vec<f32>>,
+    }
+    let capacity: Option<Vec<f32>> = curve.iter().map(|(_, w)| w.capacity()).collect();
+    to_js(&Curve {
+        x: curve.iter().map(|(x, _)| *x).collect(),
+        beta: curve.iter().map(|(_, w)| w.beta()).collect(),
+        capacity,
+    })
+}
+
 /// Check a configuration without starting a device; throws naming the bad field.
 #[wasm_bindgen]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {

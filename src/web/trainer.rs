@@ -146,6 +146,28 @@ impl WebTrainer {
         to_js(&m)
     }
 
+    /// Test-set losses and how the test set uses the latent code, from one
+    /// pass: `{test: {recon, kl, total}, latent: {klPerDim, variance,
+    /// activeUnits, threshold, order}}` — what an epoch's end reports, for a
+    /// model opened from a file.
+    pub async fn evaluate_latent(&self) -> Result<JsValue, JsValue> {
+        let state = self.state.clone();
+        let s = lock!(state);
+        let data = s.data();
+        let (test, latent) = s
+            .driver
+            .trainer()
+            .evaluate_latent(&data.test)
+            .await
+            .map_err(err)?;
+        #[derive(serde::Serialize)]
+        struct Out {
+            test: crate::train::EvalMetrics,
+            latent: crate::latent::LatentUsage,
+        }
+        to_js(&Out { test, latent })
+    }
+
     /// Change how the KL is weighted from the next step on: `config` holds
     /// `targetBeta`, `betaMode` and the schedules' parameters (other fields
     /// are ignored; missing ones take their defaults). Throws naming a bad field.

@@ -6,7 +6,13 @@ const $ = (id) => document.getElementById(id);
 
 export function bindControls({ onChange, onPreset }) {
   // The latent slider is a log-scale position (state.js maps it through the table).
-  applyBounds({ targetBeta: $('beta'), numEpochs: $('epochs'), batchSize: $('batch'), lr: $('lr'), seed: $('seed') });
+  applyBounds({
+    targetBeta: $('beta'), numEpochs: $('epochs'), batchSize: $('batch'), lr: $('lr'), seed: $('seed'),
+    betaCycles: $('cycles'), capacityGamma: $('gamma'), capacityMax: $('cmax'), freeBits: $('freebits'),
+  });
+  // R's range is (0, 1]: the input allows its smallest step, the table refuses 0 with its message.
+  $('ramp').min = 0;
+  $('ramp').max = 1;
   const presets = $('presets');
   for (const p of PRESETS) {
     const b = document.createElement('button');
@@ -21,6 +27,11 @@ export function bindControls({ onChange, onPreset }) {
     latentSize: latentFromSlider(Number($('latent').value)),
     targetBeta: Number($('beta').value),
     betaMode: $('schedule').value,
+    betaCycles: Number($('cycles').value),
+    betaRampFraction: Number($('ramp').value),
+    capacityGamma: Number($('gamma').value),
+    capacityMax: Number($('cmax').value),
+    freeBits: Number($('freebits').value),
     numEpochs: Number($('epochs').value),
     batchSize: Number($('batch').value),
     lr: Number($('lr').value),
@@ -39,13 +50,21 @@ export function showConfig(config) {
   $('beta').value = config.targetBeta;
   $('beta-out').textContent = Number(config.targetBeta).toFixed(2);
   $('schedule').value = config.betaMode;
+  $('cycles').value = config.betaCycles;
+  $('ramp').value = config.betaRampFraction;
+  $('gamma').value = config.capacityGamma;
+  $('cmax').value = config.capacityMax;
+  $('freebits').value = config.freeBits;
   $('epochs').value = config.numEpochs;
   $('batch').value = config.batchSize;
   $('lr').value = config.lr;
   $('seed').value = config.seed;
   const vae = config.lossMode === 'vae';
-  $('beta').disabled = !vae;
-  $('schedule').disabled = !vae;
+  for (const id of ['schedule', 'cycles', 'ramp', 'gamma', 'cmax', 'freebits']) $(id).disabled = !vae;
+  // The capacity objective has no β: its γ and C take the slider's place.
+  $('beta').disabled = !vae || config.betaMode === 'capacity';
+  $('cyclical-params').hidden = config.betaMode !== 'cyclical';
+  $('capacity-params').hidden = config.betaMode !== 'capacity';
   for (const b of document.querySelectorAll('#presets button')) {
     const p = PRESETS.find((x) => x.id === b.dataset.preset);
     b.classList.toggle('active', Object.entries(p.config).every(([k, v]) => config[k] === v));

@@ -2,21 +2,26 @@
 // commands go out as messages, and what comes back is folded into Run
 // objects that the views draw. Nothing here trains or evaluates.
 
+import { SCHEDULE_KEYS, describeSchedule } from './state.js';
+
 let nextRunId = 1;
+/** Weights of earlier runs kept for the lab (AE beside VAE), oldest dropped first. */
+const KEPT_SNAPSHOT_BYTES = 160e6;
 let nextReq = 1;
 
 export class Run {
   constructor(config) {
     this.id = nextRunId++;
     this.config = { ...config };
-    this.steps = []; // {step, epoch, beta, batch, recon, kl, total, x}
+    this.steps = []; // {step, epoch, beta, capacity, batch, recon, kl, total, x0, x}
     this.tests = []; // {epoch, beta, recon, kl, total, train: {recon, kl, total}}
     this.markers = []; // {x, label}
     this.state = 'loading';
     this.error = null;
     this.recon = null; // {width, height, data}
     this.samples = null;
-    this.snapshot = null; // safetensors bytes after the last finished epoch (current run only)
+    this.snapshot = null; // safetensors bytes after the last finished epoch
+    this.plan = null; // {x, beta, capacity}: the KL weight the schedule plans over the run
     this.snapshotEpochs = 0;
     this.weightsDropped = false;
     this.opened = null; // {name, test} for a model opened from a file or URL
@@ -47,6 +52,7 @@ export class Engine {
     this.onDataError = onDataError;
     this.run = null;
     this.runs = new Map();
+    this.retirements = 0;
     this.trainSize = 0;
     this.testSize = 0;
     this.dataPending = 0;
@@ -110,6 +116,7 @@ export class Engine {
     // An opened model replaces the current run only once the engine accepted it.
     if (prev && prev !== r) { if (model && !run) r.previous = prev; else this.retire(prev); }
     r.state = 'loading';
+    delete r.retiredAt;
     this.run = r;
     this.runs.set(r.id, r);
     this.send({ cmd: 'start', run: r.id, config: r.config, backend: this.backend, model, epochsDone, paused });
@@ -117,10 +124,29 @@ export class Engine {
     return r;
   }
 
-  /** An older run keeps curves, grids and metrics; its weights are dropped to keep the tab's memory bounded. */
+  /**
+   * An older run keeps curves, grids and metrics, and its last snapshot while
+   * the snapshots kept stay under KEPT_SNAPSHOT_BYTES (the lab decodes with
+   * them); older weights are dropped to keep the tab's memory bounded.
+   */
   retire(run) {
     if (run.state === 'training' || run.state === 'loading') run.state = 'paused';
-    if (run.snapshot) { run.snapshot = null; run.weightsDropped = true; }
+    run.retiredAt = ++this.retirements;
+    const kept = [...this.runs.values()].filter((r) => r.snapshot && r.retiredAt).sort((a, b) => b.retiredAt - a.retiredAt);
+    let bytes = 0;
+    for (const r of kept) {
+      bytes += r.snapshot.byteLength;
+      if (bytes > KEPT_SNAPSHOT_BYTES) { r.snapshot = null; r.weightsDropped = true; }
+    }
+  }
+
+  /** A lab question (see worker.js LAB) about the current run, or an earlier run's snapshot bytes. */
+  ask(op, args, model = null) {
+    const req = nextReq++;
+    return new Promise((resolve, reject) => {
+      this.waiters.set(`answer-${req}`, { resolve, reject });
+      this.send({ cmd: 'lab', req, op, args, model });
+    });
   }
 
   pause() { this.send({ cmd: 'pause' }); }
@@ -136,7 +162,12 @@ export class Engine {
     this.onUpdate();
   }
 
-  setBeta(target, mode) { if (this.run) this.send({ cmd: 'setBeta', target, mode }); }
+  /** The KL's weighting (target β, schedule, its parameters, free bits), from the next step. */
+  setSchedule(config) {
+    if (!this.run) return;
+    const c = Object.fromEntries(SCHEDULE_KEYS.map((k) => [k, config[k]]));
+    this.send({ cmd: 'setSchedule', config: c });
+  }
   setEpochs(n) { if (this.run) this.send({ cmd: 'setEpochs', n }); }
 
   /** The current run's model as safetensors bytes (saved between training calls). */
@@ -216,6 +247,7 @@ export class Engine {
       case 'started':
         if (!run) break;
         run.config = { ...run.config, ...m.config };
+        run.plan = m.plan;
         run.numParams = m.numParams;
         run.epoch = m.epoch;
         this.wasmMemory = m.wasmMemory;
@@ -223,7 +255,7 @@ export class Engine {
         this.onStarted?.(run);
         break;
       case 'evaluated':
-        if (run) run.opened = { ...(run.opened || {}), test: m.test };
+        if (run) { run.opened = { ...(run.opened || {}), test: m.test }; run.latent = m.latent; }
         break;
       case 'state':
         if (run && run.state !== 'error') run.state = m.state;
@@ -239,8 +271,9 @@ export class Engine {
         break;
       case 'config':
         if (!run) break;
-        if (m.beta && run.steps.length) run.markers.push({ x: run.x, label: `β→${m.beta.target}${m.beta.mode === 'linear' ? ' lin' : ''}` });
+        if (m.schedule && run.steps.length) run.markers.push({ x: run.x, label: describeSchedule(m.config) });
         run.config = { ...run.config, ...m.config };
+        if (m.plan !== undefined) run.plan = m.plan;
         if (m.epochs && m.epochs.inForce !== m.epochs.asked) this.onRefused(`The run was already in epoch ${m.epochs.inForce}: it ends after that epoch.`, true);
         if (m.finished === false && run.state === 'done') run.state = 'paused';
         if (m.finished && run.state === 'paused') run.state = 'done';
@@ -250,6 +283,12 @@ export class Engine {
         this.waiters.delete(`save-${m.req}`);
         if (w) { if (m.error) w.reject(new Error(m.error)); else w.resolve(m.bytes); }
         break;
+      }
+      case 'answer': {
+        const w = this.waiters.get(`answer-${m.req}`);
+        this.waiters.delete(`answer-${m.req}`);
+        if (w) { if (m.error) w.reject(new Error(m.error)); else w.resolve(m.out); }
+        return; // an answer changes no run: nothing to redraw
       }
       case 'start-failed':
         if (!run) break;
@@ -278,9 +317,11 @@ export class Engine {
     run.epochSize = out.epochSize || run.epochSize;
     let images = 0;
     for (const s of out.steps) {
+      // x0: where the step began (its β and C were set there); x: where it ended.
+      const x0 = s.epoch + run.seenInEpoch / Math.max(1, run.epochSize);
       run.seenInEpoch += s.batch;
       images += s.batch;
-      run.steps.push({ ...s, x: s.epoch + run.seenInEpoch / Math.max(1, run.epochSize) });
+      run.steps.push({ ...s, x0, x: s.epoch + run.seenInEpoch / Math.max(1, run.epochSize) });
     }
     if (images && out.millis > 0) {
       const rate = (1000 * images) / out.millis;
@@ -288,7 +329,7 @@ export class Engine {
     }
     if (out.epochEnd) {
       const r = out.epochEnd;
-      run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train });
+      run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train, activeUnits: r.latent.activeUnits });
       run.latent = r.latent;
     }
     run.epoch = out.epoch;

@@ -1,7 +1,7 @@
 // VAE Lab's page: wires the settings, the data, the engine (a Web Worker) and
 // the views, keeps the URL in step with the settings, and exposes
 // window.vaelab for tests. Nothing on this thread trains or evaluates.
-import { DEFAULTS, fromQuery, toQuery, describe, sameArchitecture } from './state.js';
+import { DEFAULTS, SCHEDULE_KEYS, fromQuery, toQuery, describe, sameArchitecture } from './state.js';
 import { TRAIN_FILES, TEST_FILE } from './data.js';
 import { renderData } from './dataview.js';
 import { Engine } from './engine.js';
@@ -12,10 +12,13 @@ import { bindControls, showConfig, setButtons } from './controls.js';
 import { configProblems } from './bounds.js';
 import { showProgress } from './progress.js';
 import { renderRuns, renderCompare, csv } from './runs.js';
+import { bindLab, renderLab, labStatus } from './lab.js';
+import { drawRatePlane } from './rdplane.js';
 
 const $ = (id) => document.getElementById(id);
-// A preset sets the model and beta; beta returns to constant 1 unless the preset says otherwise.
-const PRESET_BASE = { targetBeta: DEFAULTS.targetBeta, betaMode: DEFAULTS.betaMode };
+// A preset sets the model and beta; the KL's weighting returns to the
+// exercise's constant 1 (no free bits) unless the preset says otherwise.
+const PRESET_BASE = Object.fromEntries(SCHEDULE_KEYS.map((k) => [k, DEFAULTS[k]]));
 const parsed = fromQuery(location.search);
 const page = parsed.page;
 let config = parsed.config;
@@ -74,7 +77,8 @@ window.vaelab = {
       heldSnapshots: runs.filter((r) => r.snapshot).length,
       opened: run && run.opened ? { ...run.opened } : null,
       config: run ? { ...run.config } : { ...config },
-      metrics: run ? run.steps.map(({ step, epoch, beta, recon, kl, total }) => ({ step, epoch, beta, recon, kl, total })) : [],
+      metrics: run ? run.steps.map(({ step, epoch, beta, capacity, recon, kl, total }) => ({ step, epoch, beta, capacity, recon, kl, total })) : [],
+      plan: run && run.plan ? { beta: [...run.plan.beta], capacity: run.plan.capacity && [...run.plan.capacity] } : null,
       testMetrics: run ? run.tests.map(({ epoch, recon, kl, total }) => ({ epoch, recon, kl, total })) : [],
       dataErrors: [...dataErrors],
       trainImages: engine ? engine.trainSize : 0,
@@ -84,6 +88,7 @@ window.vaelab = {
       storage: engine ? { ...engine.storage, persisted } : null,
       deviceBytes: engine ? engine.deviceBytes : 0,
       runs: runs.length,
+      lab: labStatus(),
     };
   },
   /** Test hook: the worker destroys its GPU device, as a driver crash would. */
@@ -114,7 +119,14 @@ function render() {
       // (hundreds) it was a flat line at zero.
       klSeries.push({ label: 'train KL', color: COL.kl, points: smooth(steps.map((p) => [p.x, p.kl])) });
       klSeries.push({ label: 'test KL', color: '#7a2300', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
-      klSeries.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x, p.beta]) });
+      if (run.config.betaMode === 'capacity') {
+        // The capacity objective aims the KL at C, in nats: drawn on the KL's own axis.
+        klSeries.push({ label: 'C (target KL)', color: COL.beta, points: steps.map((p) => [p.x0, p.capacity ?? 0]) });
+        if (run.plan?.capacity) klSeries.push({ label: 'C planned', color: COL.beta, dash: [5, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.capacity[i]]) });
+      } else {
+        klSeries.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x0, p.beta]) });
+        if (run.plan) klSeries.push({ label: 'β planned', color: COL.beta, axis: 'right', dash: [5, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.beta[i]]) });
+      }
     }
   }
   const xMax = run ? run.config.numEpochs : config.numEpochs;
@@ -134,6 +146,8 @@ function render() {
   renderData(engine, { notes: dataNotes, errors: dataErrors, limited: Boolean(limits.images || limits.tests), persisted });
   renderRuns(runs, run, selected, (id, on) => { if (on) selected.add(id); else selected.delete(id); update(); });
   renderCompare(runs, selected);
+  renderLab(engine, run);
+  drawRatePlane($('rd-chart'), runs);
   if (run && run.state === 'error' && !$('banner').dataset.shown) showRunError(run);
 }
 
@@ -184,7 +198,7 @@ async function applyConfig(next, { fromPreset = false } = {}) {
   if (!run || run.state === 'done' || run.state === 'error') return;
   try {
     if (!sameArchitecture(prev, config)) return startRun();
-    if (prev.targetBeta !== config.targetBeta || prev.betaMode !== config.betaMode) engine.setBeta(config.targetBeta, config.betaMode);
+    if (SCHEDULE_KEYS.some((k) => prev[k] !== config[k])) engine.setSchedule(config);
     if (prev.numEpochs !== config.numEpochs) engine.setEpochs(config.numEpochs);
   } catch (e) {
     banner(`<b>Setting refused:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
@@ -310,7 +324,9 @@ function openModel(bytes, name) {
 
 function onStarted(run) {
   if (!run.opened) return;
-  config = { ...config, lossMode: run.config.lossMode, latentSize: run.config.latentSize };
+  // The architecture, and the schedule a VAE Lab file was trained with.
+  const keep = ['lossMode', 'latentSize', ...SCHEDULE_KEYS];
+  config = { ...config, ...Object.fromEntries(keep.filter((k) => k in run.config).map((k) => [k, run.config[k]])) };
   showConfig(config);
   syncUrl();
   banner(`Opened ${escapeHtml(run.opened.name)}: ${escapeHtml(describe(run.config))}. Press Resume to train it further.`, { info: true, actions: [['Dismiss', hideBanner]] });
@@ -458,6 +474,7 @@ async function main() {
   bindControls({ onChange: (next) => applyConfig(next), onPreset: (p) => applyConfig({ ...config, ...PRESET_BASE, ...p.config }, { fromPreset: true }) });
   bindData();
   bindDownloads();
+  bindLab(() => engine, () => currentRun(), () => runs, update);
   $('train').addEventListener('click', () => startRun());
   $('pause').addEventListener('click', () => engine && engine.pause());
   $('resume').addEventListener('click', () => engine && engine.resume());

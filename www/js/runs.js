@@ -34,7 +34,7 @@ export function renderRuns(runs, current, selected, onToggle) {
         box.addEventListener('change', () => onToggle(run.id, box.checked));
         td.appendChild(box);
       } else td.textContent = text;
-      if (i === 5 && run.weightsDropped) td.title = 'Only the current run keeps its model in memory (a class session runs many); download a model while its run is current.';
+      if (i === 5 && run.weightsDropped) td.title = 'Earlier runs keep their models only while they fit in a bounded share of memory (a class session runs many); download a model while its run is current.';
       if (i === 5 && run.error) { td.title = run.error; td.className = 'error'; }
       tr.appendChild(td);
     }
@@ -72,10 +72,10 @@ export function renderCompare(runs, selected) {
 
 /** Per-epoch metrics of a run as CSV. */
 export function csv(run) {
-  const rows = ['run,epoch,beta,train_recon,train_kl,train_total,test_recon,test_kl,test_total'];
+  const rows = ['run,epoch,beta,train_recon,train_kl,train_total,test_recon,test_kl,test_total,active_units,latent_size'];
   for (const t of run.tests) {
     const tr = t.train || {};
-    rows.push([run.id, t.epoch, t.beta, tr.recon, tr.kl, tr.total, t.recon, t.kl, t.total].join(','));
+    rows.push([run.id, t.epoch, t.beta, tr.recon, tr.kl, tr.total, t.recon, t.kl, t.total, t.activeUnits ?? '', run.config.latentSize].join(','));
   }
   return rows.join('\n') + '\n';
 }

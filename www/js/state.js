@@ -8,6 +8,12 @@ export const DEFAULTS = Object.freeze({
   latentSize: 128,
   targetBeta: 1,
   betaMode: 'constant',
+  // The schedules beyond the exercise (their papers' defaults).
+  betaCycles: 4,
+  betaRampFraction: 0.5,
+  capacityGamma: 1000,
+  capacityMax: 25,
+  freeBits: 0,
   numEpochs: 20,
   batchSize: 256,
   lr: 0.001,
@@ -88,10 +94,22 @@ export function toQuery(config, page = {}) {
   return s ? `?${s}` : '';
 }
 
+/** The fields that say how the KL is weighted: changed mid-run, they apply from the next step. */
+export const SCHEDULE_KEYS = ['targetBeta', 'betaMode', 'betaCycles', 'betaRampFraction', 'capacityGamma', 'capacityMax', 'freeBits'];
+
+export function describeSchedule(c) {
+  const d = { ...DEFAULTS, ...c };
+  const sched = {
+    linear: `β 0→${d.targetBeta} linear`,
+    cyclical: `β 0→${d.targetBeta} cyclical ×${d.betaCycles} (ramp ${d.betaRampFraction})`,
+    capacity: `capacity C 0→${d.capacityMax} nats, γ ${d.capacityGamma}`,
+  }[d.betaMode] || `β ${d.targetBeta}`;
+  return d.freeBits > 0 ? `${sched} · free bits ${d.freeBits}` : sched;
+}
+
 export function describe(config) {
   if (config.lossMode === 'ae') return `AE · latent ${config.latentSize}`;
-  const sched = config.betaMode === 'linear' ? `β 0→${config.targetBeta} linear` : `β ${config.targetBeta}`;
-  return `VAE · latent ${config.latentSize} · ${sched}`;
+  return `VAE · latent ${config.latentSize} · ${describeSchedule(config)}`;
 }
 
 /** Settings that define the network: changing them needs a new run. */

@@ -17,6 +17,7 @@ const GRID_SHARE = 0.1;
 const GRID_MIN_GAP_MS = 1000;
 
 let exports = null;
+let backendName = 'webgpu';
 let dataset = null;
 let trainer = null;
 let runId = 0;
@@ -26,6 +27,7 @@ let busy = 0;
 let stopRequested = false;
 let looping = null;
 let ops = [];
+let opsInFlight = 0;
 let gpuDevice = null;
 let deviceLost = null; // the reason, once the GPU device is gone
 let fatalSent = false;
@@ -133,13 +135,21 @@ async function applyOps() {
   const list = ops;
   ops = [];
   for (const op of list) {
+    opsInFlight += 1;
     try {
       await op();
     } catch (e) {
       if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
       post({ type: 'refused', run: runId, message: message(e) });
+    } finally {
+      opsInFlight -= 1;
     }
   }
+}
+
+/** Waits for settings and lab questions in flight: the trainer they use must not be freed under them. */
+async function opsSettled() {
+  while (opsInFlight) await new Promise((r) => setTimeout(r, 5));
 }
 
 function image(img) {
@@ -218,10 +228,34 @@ async function stopLoop() {
   await looping;
 }
 
+/** The KL weight planned over the run (the core's schedule), for the KL chart's dashed line. */
+function plan(t) {
+  const cfg = t.config();
+  return cfg.lossMode === 'vae' ? wasm.schedule_curve(cfg, 400) : null;
+}
+
+/** A trainer holding an earlier run's snapshot, for the lab; freed by the caller. */
+async function snapshotTrainer(model) {
+  const t = await wasm.WebTrainer.create(wasm.model_architecture(model), backendName);
+  t.set_data(dataset);
+  t.load(model);
+  return t;
+}
+
+/** The lab's questions, each answered from the core (explore.rs) as images and numbers. */
+const LAB = {
+  strip: (t, a) => t.test_images(a.count, a.cols),
+  traverse: (t, a) => t.traverse(a.index, Uint32Array.from(a.dims), a.limit, a.steps),
+  interpolate: (t, a) => t.interpolate(a.a, a.b, a.steps),
+  interpolateSamples: (t, a) => t.interpolate_samples(a.a, a.b, a.steps),
+  posterior: (t, a) => t.aggregate_posterior(Uint32Array.from(a.dims), a.bins, a.count),
+};
+
 async function start({ run, config, backend, model, epochsDone, paused }) {
   // A file that is no model is refused before the current run is touched.
   const cfg = model ? { ...config, ...wasm.model_architecture(model) } : config;
   await stopLoop();
+  await opsSettled();
   if (trainer) { trainer.free(); trainer = null; }
   runId = run;
   const t = await wasm.WebTrainer.create(cfg, backend);
@@ -229,11 +263,11 @@ async function start({ run, config, backend, model, epochsDone, paused }) {
   if (model) t.load(model);
   if (epochsDone) t.resume_at_epoch(epochsDone);
   trainer = t;
-  post({ type: 'started', run, config: t.config(), numParams: t.num_params(), epoch: t.epoch(), wasmMemory: memoryBytes() });
+  post({ type: 'started', run, config: t.config(), plan: plan(t), numParams: t.num_params(), epoch: t.epoch(), wasmMemory: memoryBytes() });
   if (paused) {
     // An opened model: show what it does before any step is taken.
-    const test = await t.evaluate();
-    post({ type: 'evaluated', run, test });
+    const { test, latent } = await t.evaluate_latent();
+    post({ type: 'evaluated', run, test, latent });
     await grids(run);
     post({ type: 'state', run, state: 'paused' });
   } else {
@@ -250,6 +284,7 @@ const handlers = {
       post({ type: 'init-failed', message: message(e) });
       return;
     }
+    backendName = backend || 'webgpu';
     dataset.set_limits(limits.images ?? undefined, limits.tests ?? undefined);
     markReady();
     post({ type: 'ready', inWorker: wasm.in_worker(), backend, wasmMemory: memoryBytes() });
@@ -285,15 +320,39 @@ const handlers = {
   resume() { startLoop(); },
   async reset() {
     await stopLoop();
+    await opsSettled();
     if (trainer) { trainer.free(); trainer = null; }
     runId = 0;
   },
-  setBeta({ target, mode }) {
+  setSchedule({ config }) {
     const id = runId;
     whenIdle(() => {
       if (!trainer || id !== runId) return;
-      trainer.set_beta(target, mode);
-      post({ type: 'config', run: id, config: trainer.config(), beta: { target, mode } });
+      trainer.set_schedule(config);
+      post({ type: 'config', run: id, config: trainer.config(), plan: plan(trainer), schedule: true });
+    });
+  },
+  /**
+   * A lab question about the current run, or about an earlier run's
+   * snapshot (`model`): answered between training calls, as 'answer'.
+   */
+  lab({ req, op, args, model }) {
+    whenIdle(async () => {
+      let temp = null;
+      try {
+        if (!LAB[op]) throw new Error(`unknown lab question ${op}`);
+        if (model) temp = await snapshotTrainer(model);
+        const t = temp || trainer;
+        if (!t) throw new Error('no model yet: train or open one first');
+        const out = await LAB[op](t, args);
+        const transfer = [out.data, out.prior?.data, out.fitted?.data].filter(Boolean).map((d) => d.buffer);
+        post({ type: 'answer', req, out }, transfer);
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        post({ type: 'answer', req, error: message(e) });
+      } finally {
+        if (temp) temp.free();
+      }
     });
   },
   setEpochs({ n }) {

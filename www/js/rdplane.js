@@ -1,0 +1,111 @@
+// The rate–distortion plane across the session's VAE runs: each run a point
+// at its last test epoch (rate = test KL in nats, distortion = test recon),
+// runs of one latent size joined, and lines of equal recon + KL (the
+// negative ELBO) behind them. The numbers are the core's test metrics.
+
+const FONT = '14px system-ui, sans-serif';
+const COLORS = ['#0b4fd6', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#1098ad'];
+
+/** The points the plane shows: `[{id, latent, rate, distortion, label}]`. */
+export function ratePoints(runs) {
+  return runs
+    .filter((r) => r.config.lossMode === 'vae' && r.tests.length)
+    .map((r) => {
+      const t = r.tests[r.tests.length - 1];
+      return { id: r.id, latent: r.config.latentSize, rate: t.kl, distortion: t.recon };
+    })
+    .filter((p) => Number.isFinite(p.rate) && Number.isFinite(p.distortion));
+}
+
+export function drawRatePlane(canvas, runs) {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height;
+  const pad = { l: 70, r: 20, t: 20, b: 44 };
+  const pw = W - pad.l - pad.r, ph = H - pad.t - pad.b;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, W, H);
+  ctx.font = FONT;
+  const points = ratePoints(runs);
+  ctx.fillStyle = '#444';
+  if (!points.length) {
+    ctx.fillText('Each finished VAE epoch puts its run here: test KL (rate) against test recon (distortion).', pad.l, pad.t + ph / 2);
+    return;
+  }
+  const span = (vals) => {
+    const lo = Math.min(...vals), hi = Math.max(...vals);
+    const m = (hi - lo) * 0.15 || Math.abs(hi) * 0.1 || 1;
+    return [lo - m, hi + m];
+  };
+  const [x0, x1] = span([0, ...points.map((p) => p.rate)]);
+  const [y0, y1] = span(points.map((p) => p.distortion));
+  const X = (v) => pad.l + ((v - x0) / (x1 - x0)) * pw;
+  const Y = (v) => pad.t + ph - ((v - y0) / (y1 - y0)) * ph;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(pad.l, pad.t, pw, ph);
+  ctx.clip();
+  // recon + KL = c: a line of slope -1 in (rate, distortion).
+  const cLo = x0 + y0, cHi = x1 + y1;
+  const step = niceStep((cHi - cLo) / 6);
+  ctx.strokeStyle = '#dee2e6';
+  ctx.fillStyle = '#adb5bd';
+  for (let c = Math.ceil(cLo / step) * step; c <= cHi; c += step) {
+    ctx.beginPath();
+    ctx.moveTo(X(x0), Y(c - x0));
+    ctx.lineTo(X(x1), Y(c - x1));
+    ctx.stroke();
+    const xl = Math.min(x1, c - y0) - (x1 - x0) * 0.02;
+    if (xl > x0) ctx.fillText(`${+c.toPrecision(4)}`, X(xl) - 30, Y(c - xl) - 4);
+  }
+  const sizes = [...new Set(points.map((p) => p.latent))].sort((a, b) => a - b);
+  sizes.forEach((latent, k) => {
+    const group = points.filter((p) => p.latent === latent).sort((a, b) => a.rate - b.rate);
+    ctx.strokeStyle = ctx.fillStyle = COLORS[k % COLORS.length];
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    group.forEach((p, i) => (i ? ctx.lineTo(X(p.rate), Y(p.distortion)) : ctx.moveTo(X(p.rate), Y(p.distortion))));
+    ctx.stroke();
+    for (const p of group) {
+      ctx.beginPath();
+      ctx.arc(X(p.rate), Y(p.distortion), 5, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.fillText(`#${p.id}`, X(p.rate) + 7, Y(p.distortion) - 7);
+    }
+  });
+  ctx.restore();
+  ctx.strokeStyle = '#333';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(pad.l, pad.t);
+  ctx.lineTo(pad.l, pad.t + ph);
+  ctx.lineTo(pad.l + pw, pad.t + ph);
+  ctx.stroke();
+  ctx.fillStyle = '#333';
+  ctx.textAlign = 'right';
+  ctx.fillText(y1.toFixed(0), pad.l - 6, pad.t + 12);
+  ctx.fillText(y0.toFixed(0), pad.l - 6, pad.t + ph);
+  ctx.textAlign = 'left';
+  ctx.fillText(x0.toFixed(1), pad.l, H - 26);
+  ctx.textAlign = 'right';
+  ctx.fillText(x1.toFixed(1), pad.l + pw, H - 26);
+  ctx.textAlign = 'left';
+  ctx.fillText('rate: test KL (nats) →    distortion: test recon ↑    grey lines: recon + KL = const', pad.l, H - 6);
+  // One key per latent size, top right.
+  let x = pad.l + pw - 8;
+  ctx.textAlign = 'right';
+  for (let k = sizes.length - 1; k >= 0; k--) {
+    const text = `latent ${sizes[k]}`;
+    ctx.fillStyle = '#333';
+    ctx.fillText(text, x, pad.t + 14);
+    x -= ctx.measureText(text).width + 6;
+    ctx.fillStyle = COLORS[k % COLORS.length];
+    ctx.fillRect(x - 10, pad.t + 4, 10, 10);
+    x -= 22;
+  }
+  ctx.textAlign = 'left';
+}
+
+function niceStep(raw) {
+  const mag = 10 ** Math.floor(Math.log10(raw || 1));
+  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
+}
