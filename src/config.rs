@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(curve.len(), 17);
         // x = 0, 0.25, …, 4; a cycle every 2 epochs, ramping over its first epoch.
         let betas: Vec<f32> = curve.iter().map(|(_, w)| w.beta()).collect();
-        assert_eq!(&betas[..9], &[0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 0.0]);
+        assert_eq!(
+            &betas[..9],
+            &[0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 0.0]
+        );
         assert_eq!(curve[16], (4.0, KlWeight::Beta(1.0)));
     }
 

@@ -38,7 +38,10 @@ const MAX_STEPS_PER_CALL: usize = 256;
 pub struct EpochReport {
     /// 0-based, as the exercise's loop variable.
     pub epoch: usize,
+    /// The KL's weight at the epoch's last step (gamma under the capacity objective).
     pub beta: f32,
+    /// The capacity C in nats at the epoch's last step (capacity objective only).
+    pub capacity: Option<f32>,
     pub train: EvalMetrics,
     pub test: EvalMetrics,
     pub latent: LatentUsage,
@@ -221,6 +224,7 @@ impl EpochDriver {
             report = Some(EpochReport {
                 epoch,
                 beta: self.trainer.beta(),
+                capacity: self.trainer.kl_weight().capacity(),
                 train,
                 test,
                 latent,

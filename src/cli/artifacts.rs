@@ -18,6 +18,9 @@ pub fn write_png(path: &Path, width: usize, height: usize, rgba: Vec<u8>) -> Res
 pub struct EpochRecord {
     pub epoch: usize,
     pub beta: f32,
+    /// The capacity C in nats (`--beta_mode capacity` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<f32>,
     pub train_recon: f32,
     pub train_kl: f32,
     pub train_total: f32,
@@ -39,6 +42,7 @@ impl EpochRecord {
         Self {
             epoch: r.epoch,
             beta: r.beta,
+            capacity: r.capacity,
             train_recon: r.train.recon,
             train_kl: r.train.kl,
             train_total: r.train.total,

@@ -139,9 +139,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         let epoch = report.epoch;
         let record = EpochRecord::new(&report, (clock() - epoch_started) / 1e3);
         epoch_started = clock();
+        let weight = match record.capacity {
+            Some(c) => format!("C {c:.2} nats"),
+            None => format!("beta {:.3}", record.beta),
+        };
         let line = format!(
-            "epoch {epoch:>2}  beta {:.3}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  active units {}/{}  {:.1}s",
-            record.beta,
+            "epoch {epoch:>2}  {weight}  train recon {:8.3} kl {:7.3}  test recon {:8.3} kl {:7.3}  active units {}/{}  {:.1}s",
             record.train_recon,
             record.train_kl,
             record.test_recon,
