@@ -4,6 +4,8 @@
 // (variance over the test set of the mean above the threshold, Burda et al.
 // 2016) in colour; an AE's per-dimension variance of z, sorted.
 
+import { drawAxes } from './axes.js';
+
 const FONT = '15px system-ui, sans-serif';
 
 /** Draws `usage` (or a hint when there is none yet) on `canvas`; returns the caption. */
@@ -30,17 +32,8 @@ export function drawLatent(canvas, usage, latentSize) {
     ctx.fillStyle = active[k] ? '#2563eb' : '#cbd5e1';
     ctx.fillRect(pad.l + k * bw, pad.t + ph - h, Math.max(1, bw - (bw > 4 ? 1 : 0)), h);
   }
-  ctx.strokeStyle = '#333';
-  ctx.beginPath();
-  ctx.moveTo(pad.l, pad.t);
-  ctx.lineTo(pad.l, pad.t + ph);
-  ctx.lineTo(pad.l + pw, pad.t + ph);
-  ctx.stroke();
+  drawAxes(ctx, pad, pw, ph, top.toPrecision(2), '0');
   ctx.fillStyle = '#333';
-  ctx.textAlign = 'right';
-  ctx.fillText(top.toPrecision(2), pad.l - 6, pad.t + 12);
-  ctx.fillText('0', pad.l - 6, pad.t + ph);
-  ctx.textAlign = 'left';
   ctx.fillText(`${vae ? 'KL per dimension (nats)' : 'variance of z per dimension'}, largest first · blue: active unit, grey: inactive`, pad.l + 8, H - 12);
   const n = usage.activeUnits;
   return `${n} of ${latentSize} units active (variance of the ${vae ? 'mean' : 'code'} over the test set > ${+usage.threshold.toPrecision(3)})`;

@@ -3,6 +3,8 @@
 // runs of one latent size joined, and lines of equal recon + KL (the
 // negative ELBO) behind them. The numbers are the core's test metrics.
 
+import { drawAxes } from './axes.js';
+
 const FONT = '14px system-ui, sans-serif';
 const COLORS = ['#0b4fd6', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#1098ad'];
 
@@ -73,18 +75,8 @@ export function drawRatePlane(canvas, runs) {
     }
   });
   ctx.restore();
-  ctx.strokeStyle = '#333';
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(pad.l, pad.t);
-  ctx.lineTo(pad.l, pad.t + ph);
-  ctx.lineTo(pad.l + pw, pad.t + ph);
-  ctx.stroke();
+  drawAxes(ctx, pad, pw, ph, y1.toFixed(0), y0.toFixed(0));
   ctx.fillStyle = '#333';
-  ctx.textAlign = 'right';
-  ctx.fillText(y1.toFixed(0), pad.l - 6, pad.t + 12);
-  ctx.fillText(y0.toFixed(0), pad.l - 6, pad.t + ph);
-  ctx.textAlign = 'left';
   ctx.fillText(x0.toFixed(1), pad.l, H - 26);
   ctx.textAlign = 'right';
   ctx.fillText(x1.toFixed(1), pad.l + pw, H - 26);

@@ -27,7 +27,8 @@ let busy = 0;
 let stopRequested = false;
 let looping = null;
 let ops = [];
-let opsInFlight = 0;
+/** The chain running `ops`, while one runs. */
+let applying = null;
 let gpuDevice = null;
 let deviceLost = null; // the reason, once the GPU device is gone
 let fatalSent = false;
@@ -131,25 +132,31 @@ function whenIdle(op) {
   if (!running && !busy) applyOps();
 }
 
-async function applyOps() {
-  const list = ops;
-  ops = [];
-  for (const op of list) {
-    opsInFlight += 1;
-    try {
-      await op();
-    } catch (e) {
-      if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
-      post({ type: 'refused', run: runId, message: message(e) });
-    } finally {
-      opsInFlight -= 1;
-    }
+/**
+ * Runs the queued settings and lab questions, one at a time, in one chain:
+ * a second caller (the loop, a new command) joins the chain in flight
+ * rather than starting another beside it, so two never hold the trainer at once.
+ */
+function applyOps() {
+  if (!applying) {
+    applying = (async () => {
+      while (ops.length) {
+        const op = ops.shift();
+        try {
+          await op();
+        } catch (e) {
+          if (isFatal(e)) { ops = []; return fatal('panic', `the engine crashed: ${message(e)}`); }
+          post({ type: 'refused', run: runId, message: message(e) });
+        }
+      }
+    })().finally(() => { applying = null; });
   }
+  return applying;
 }
 
 /** Waits for settings and lab questions in flight: the trainer they use must not be freed under them. */
 async function opsSettled() {
-  while (opsInFlight) await new Promise((r) => setTimeout(r, 5));
+  while (applying) await applying;
 }
 
 function image(img) {
