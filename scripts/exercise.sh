@@ -21,14 +21,9 @@ BETA="${BETA:-1}"
 DEVICE="${DEVICE:-flex}"
 EPOCHS="${EPOCHS:-20}"
 
-# name | flags | threshold on the last epoch's test recon ("-": none)
-RUNS="ae_latent16|--loss_mode ae --latent_size 16|-
-ae_latent128|--loss_mode ae --latent_size 128|-
-ae_latent1024|--loss_mode ae --latent_size 1024|40
-vae_latent_rep|--loss_mode vae --latent_size $LATENT|145
-vae_beta0.8|--loss_mode vae --latent_size $LATENT --target_beta_val 0.8|130
-vae_beta1.2|--loss_mode vae --latent_size $LATENT --target_beta_val 1.2|155
-vae_anneal|--loss_mode vae --latent_size $LATENT --target_beta_val $BETA --beta_mode linear|125"
+# name | flags | threshold on the last epoch's test recon ("-": none), from
+# the one table of the exercise's runs (www/js/exercise.json; the page reads it too).
+RUNS="$(LATENT="$LATENT" BETA="$BETA" scripts/exercise-runs.mjs)"
 
 report_only=0
 wanted=()

@@ -34,7 +34,8 @@ export function needs(have, what) {
 
 // Routes: /data-mini/ → the mini slice; /data-six/ → all six official names
 // (five 200-image slices of the mini training file, the mini test file);
-// /data-bad/ → a truncated training file; /fixtures/ → the PyTorch
+// /data-bad/ → a truncated training file; /www/models/ → what a test trained
+// with scripts/pretrain.sh (target/e2e/models); /fixtures/ → the PyTorch
 // checkpoints; else the repository. `requests` logs every path asked for.
 export const requests = [];
 function resolve(urlPath) {
@@ -42,6 +43,8 @@ function resolve(urlPath) {
   if (urlPath.startsWith('/data-six/')) return path.join(OUT, 'six', path.basename(urlPath));
   if (urlPath.startsWith('/fixtures/')) return path.join(FIXTURES, path.basename(urlPath));
   if (urlPath.startsWith('/data-bad/')) return path.join(OUT, 'bad', path.basename(urlPath));
+  // Models a test trains with scripts/pretrain.sh (the repository's own www/models/ is never committed).
+  if (urlPath.startsWith('/www/models/')) return path.join(OUT, 'models', path.basename(urlPath));
   return path.join(ROOT, path.normalize(urlPath));
 }
 

@@ -4,6 +4,19 @@ import { applyBounds } from './bounds.js';
 
 const $ = (id) => document.getElementById(id);
 
+/** The inputs of each setting (a teacher's link can lock any of them). */
+const INPUTS = {
+  lossMode: 'input[name=lossMode]', latentSize: '#latent', targetBeta: '#beta', betaMode: '#schedule',
+  betaCycles: '#cycles', betaRampFraction: '#ramp', capacityGamma: '#gamma', capacityMax: '#cmax', freeBits: '#freebits',
+  numEpochs: '#epochs', batchSize: '#batch', lr: '#lr', seed: '#seed',
+};
+let locked = [];
+
+/** Settings the page's link fixed: their inputs stay disabled, and presets that would change them too. */
+export function lockSettings(keys) {
+  locked = [...keys];
+}
+
 export function bindControls({ onChange, onPreset }) {
   // The latent slider is a log-scale position (state.js maps it through the table).
   applyBounds({
@@ -65,9 +78,16 @@ export function showConfig(config) {
   $('beta').disabled = !vae || config.betaMode === 'capacity';
   $('cyclical-params').hidden = config.betaMode !== 'cyclical';
   $('capacity-params').hidden = config.betaMode !== 'capacity';
+  for (const key of locked) {
+    for (const el of document.querySelectorAll(INPUTS[key])) {
+      el.disabled = true;
+      el.title = 'Locked by the teacher\'s link';
+    }
+  }
   for (const b of document.querySelectorAll('#presets button')) {
     const p = PRESETS.find((x) => x.id === b.dataset.preset);
     b.classList.toggle('active', Object.entries(p.config).every(([k, v]) => config[k] === v));
+    b.disabled = locked.some((k) => k in p.config && p.config[k] !== config[k]);
   }
 }
 

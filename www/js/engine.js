@@ -103,6 +103,12 @@ export class Engine {
     this.send({ cmd: 'files', files: [...files], keep });
   }
 
+  /** Use only the first `images` training / `tests` test images (null: all) from the next epoch on. */
+  setLimits(images, tests) {
+    this.limits = { images, tests };
+    this.send({ cmd: 'limits', images, tests });
+  }
+
   /** Delete the stored files; what is loaded stays loaded. */
   forgetData() {
     this.dataPending += 1;
@@ -331,6 +337,9 @@ export class Engine {
       const r = out.epochEnd;
       run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train, activeUnits: r.latent.activeUnits });
       run.latent = r.latent;
+      // What the epoch trained and was tested on: the results say whether it was the exercise's data.
+      run.trainImages = run.steps.reduce((n, s) => n + (s.epoch === r.epoch ? s.batch : 0), 0);
+      run.testImages = this.testSize;
     }
     run.epoch = out.epoch;
     run.seenInEpoch = out.imagesInEpoch;

@@ -8,12 +8,16 @@ import { Engine } from './engine.js';
 import { drawChart, smooth } from './chart.js';
 import { drawLatent } from './latent.js';
 import { drawImage, clear, downloadCanvas, download } from './grids.js';
-import { bindControls, showConfig, setButtons } from './controls.js';
+import { bindControls, showConfig, setButtons, lockSettings } from './controls.js';
+import { parseTeacher, applyTeacher, lockedChanges } from './teacher.js';
 import { configProblems } from './bounds.js';
 import { showProgress } from './progress.js';
 import { renderRuns, renderCompare, csv } from './runs.js';
 import { bindLab, renderLab, labStatus } from './lab.js';
 import { drawRatePlane } from './rdplane.js';
+import { renderResults, downloadReport, results } from './results.js';
+import { loadManifest, renderModels } from './models.js';
+import { bindLesson, renderLesson, lessonStatus, lessonOptions } from './lesson.js';
 
 const $ = (id) => document.getElementById(id);
 // A preset sets the model and beta; the KL's weighting returns to the
@@ -22,6 +26,7 @@ const PRESET_BASE = Object.fromEntries(SCHEDULE_KEYS.map((k) => [k, DEFAULTS[k]]
 const parsed = fromQuery(location.search);
 const page = parsed.page;
 let config = parsed.config;
+const teacher = parseTeacher(page, Object.keys(DEFAULTS));
 let adapterName = 'checking…';
 let engine = null;
 let backend = page.backend === 'cpu' ? 'cpu' : 'webgpu';
@@ -89,6 +94,8 @@ window.vaelab = {
       deviceBytes: engine ? engine.deviceBytes : 0,
       runs: runs.length,
       lab: labStatus(),
+      lesson: lessonStatus(),
+      results: results(runs).map((r) => ({ run: r.run.id, exercise: r.exercise?.name ?? null, threshold: r.threshold, result: r.result })),
     };
   },
   /** Test hook: the worker destroys its GPU device, as a driver crash would. */
@@ -148,6 +155,9 @@ function render() {
   renderCompare(runs, selected);
   renderLab(engine, run);
   drawRatePlane($('rd-chart'), runs);
+  renderResults(runs);
+  renderLesson(engine);
+  keepLessonInUrl();
   if (run && run.state === 'error' && !$('banner').dataset.shown) showRunError(run);
 }
 
@@ -188,6 +198,13 @@ async function applyConfig(next, { fromPreset = false } = {}) {
     $('config-note').textContent = `Not applied: ${refused.join('; ')}.`;
     return;
   }
+  // A teacher's link fixed these: refused by name (presets that change them are disabled).
+  const fixed = lockedChanges(teacher.lock, config, next);
+  if (fixed.length) {
+    showConfig(config);
+    $('config-note').textContent = `Not applied: ${fixed.join(', ')} ${fixed.length > 1 ? 'are' : 'is'} locked by the teacher's link.`;
+    return;
+  }
   const prev = config;
   config = { ...next };
   showConfig(config);
@@ -206,16 +223,28 @@ async function applyConfig(next, { fromPreset = false } = {}) {
   update();
 }
 
+/** Starts a run of the settings in force; returns it (null when it cannot start). */
 function startRun() {
-  if (!engine || engine.dead) return;
+  if (!engine || engine.dead) return null;
   if (engine.trainSize === 0 || engine.testSize === 0) {
     banner('Training needs CIFAR-10: at least <code>data_batch_1.bin</code> and <code>test_batch.bin</code>. Load them in the Data panel below.', { info: true, actions: [['Dismiss', hideBanner]] });
-    return;
+    return null;
   }
   hideBanner();
   delete $('banner').dataset.shown;
-  runs.push(engine.start(config));
+  const run = engine.start(config);
+  runs.push(run);
   update();
+  return run;
+}
+
+/** The lesson's variant, step and decisions stay in the URL, so its link reopens it there. */
+function keepLessonInUrl() {
+  const opts = lessonOptions();
+  const keys = ['lesson', 'lessonStep', 'lessonLatent', 'lessonBeta'];
+  if (keys.every((k) => page[k] === opts[k])) return;
+  for (const k of keys) { if (opts[k] == null) delete page[k]; else page[k] = opts[k]; }
+  syncUrl();
 }
 
 // ---------- data ----------
@@ -285,6 +314,7 @@ function bindDownloads() {
     const text = list.map(csv).map((c, i) => (i ? c.split('\n').slice(1).join('\n') : c)).join('');
     download(new Blob([text], { type: 'text/csv' }), 'vaelab-metrics.csv');
   });
+  $('download-report').addEventListener('click', () => downloadReport(runs));
   $('download-model').addEventListener('click', async () => {
     const run = currentRun();
     if (!run) return;
@@ -468,21 +498,40 @@ async function boot() {
   pageState = 'idle';
   update();
   if (page.model) openModelFromUrl(page.model);
+  const models = new URL('models/', location.href).href;
+  renderModels(await loadManifest(models), models, (url) => openModelFromUrl(url));
 }
 
 async function main() {
+  // Offline: the service worker keeps the page and pkg/ (sw.js); the data has its own store.
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
   bindControls({ onChange: (next) => applyConfig(next), onPreset: (p) => applyConfig({ ...config, ...PRESET_BASE, ...p.config }, { fromPreset: true }) });
   bindData();
   bindDownloads();
   bindLab(() => engine, () => currentRun(), () => runs, update);
+  const lessonProblems = bindLesson({
+    start: (c) => { config = { ...c }; showConfig(config); syncUrl(); return startRun(); },
+    select: (list) => { selected.clear(); for (const r of list) selected.add(r.id); },
+    limit: (images, tests) => {
+      limits.images = images;
+      limits.tests = tests;
+      engine?.setLimits(images, tests);
+    },
+    settings: () => config,
+    page,
+    update,
+  });
   $('train').addEventListener('click', () => startRun());
   $('pause').addEventListener('click', () => engine && engine.pause());
   $('resume').addEventListener('click', () => engine && engine.resume());
   $('reset').addEventListener('click', () => { if (engine) engine.reset(); pageState = 'idle'; hideBanner(); update(); });
+  lockSettings(teacher.lock);
+  applyTeacher(teacher);
   showConfig(config);
   syncUrl();
-  if (parsed.problems.length) {
-    banner(`Some URL settings were not understood: ${escapeHtml(parsed.problems.join('; '))}. Defaults are used for them.`, { info: true, actions: [['Dismiss', hideBanner]] });
+  const problems = [...parsed.problems, ...teacher.problems, ...lessonProblems];
+  if (problems.length) {
+    banner(`Some URL settings were not understood: ${escapeHtml(problems.join('; '))}. Defaults are used for them.`, { info: true, actions: [['Dismiss', hideBanner]] });
   }
   update();
   if (await detectWebGpu()) {

@@ -304,6 +304,11 @@ const handlers = {
   files({ files, keep }) {
     return dataOp('files', async () => ({ ignored: await loadPicked(store, files, keep, dataCallbacks) }));
   },
+  /** Only the first N training / test images (null: all); runs see it from their next epoch. */
+  limits({ images, tests }) {
+    dataset.set_limits(images ?? undefined, tests ?? undefined);
+    post(dataSizes());
+  },
   forget() {
     return dataOp('forget', async () => {
       await store.forget();

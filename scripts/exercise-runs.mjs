@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The exercise's runs as `name|flags|threshold` lines (threshold "-" where the
+// exercise gives none), from the one table www/js/exercise.json: what
+// scripts/exercise.sh and scripts/pretrain.sh train. LATENT and BETA (env)
+// stand for the decisions the exercise leaves to the student ("the sharpest
+// latent", "the beta picked by samples"; defaults 1024 and 1).
+import fs from 'node:fs';
+
+const table = JSON.parse(fs.readFileSync(new URL('../www/js/exercise.json', import.meta.url), 'utf8'));
+const latent = process.env.LATENT || '1024';
+const beta = process.env.BETA || '1';
+const FLAGS = { lossMode: '--loss_mode', latentSize: '--latent_size', targetBeta: '--target_beta_val', betaMode: '--beta_mode' };
+for (const run of table.runs) {
+  const c = { ...run.config };
+  if (run.latent === 'picked') c.latentSize = latent;
+  if (run.beta === 'picked') c.targetBeta = beta;
+  // The exercise's defaults are left out, as its own commands leave them out.
+  if (c.betaMode === 'constant') delete c.betaMode;
+  if (Number(c.targetBeta) === 1 && run.beta !== 'picked') delete c.targetBeta;
+  const flags = Object.keys(FLAGS).filter((k) => k in c).map((k) => `${FLAGS[k]} ${c[k]}`).join(' ');
+  console.log(`${run.name}|${flags}|${run.threshold ?? '-'}`);
+}

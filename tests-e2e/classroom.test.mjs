@@ -1,0 +1,137 @@
+// The classroom (issue 12): the lesson, results against the exercise's
+// thresholds, teacher links, trained models listed from www/models/, offline.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { OUT, ROOT, MINI, HAVE_MINI, browser, base, open, waitFor, status, needs } from './harness.mjs';
+
+const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
+const TINY = '?data=/data-mini/&images=32&tests=32&batchSize=16';
+
+test('a quick lesson runs its first step unattended, asks for the latent size and carries it into the next step', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${TINY}&numEpochs=1`);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  await page.locator('[data-testid=lesson-quick]').click();
+  assert.match(await page.locator('[data-testid=lesson-variant]').textContent(), /Quick lesson: 1 epoch on 32 training and 32 test images/);
+  const asked = await waitFor(page, 'the decision of 2.3', (s) => s.lesson.state === 'decide', 900_000);
+  assert.equal(asked.lesson.step, '2.3');
+  assert.deepEqual(Object.keys(asked.lesson.runs), ['ae16', 'ae128', 'ae1024']);
+  assert.equal(asked.runs, 3, 'the three runs ran one after another, with no click');
+  assert.match(await page.locator('[data-testid=lesson-state]').textContent(), /sharpest latent size/i);
+  // The results: each run with its threshold (only AE 1024 has one) and "not comparable" (quick).
+  assert.equal(asked.results.length, 3);
+  for (const r of asked.results) assert.match(r.result, /^not comparable \(1 of 20 epochs, 32 of 50000 training images/);
+  assert.deepEqual(asked.results.map((r) => r.threshold), [null, null, 40]);
+  // Side by side: the three runs are the comparison.
+  assert.ok(await page.locator('[data-testid=compare]').isVisible());
+  assert.ok(await page.locator('[data-testid=lesson-run]').isHidden());
+  assert.ok(await page.locator('[data-testid=lesson-next]').isHidden());
+  await page.locator('[data-testid=lesson]').screenshot({ path: path.join(OUT, 'lesson-decide.png') });
+  await page.screenshot({ path: path.join(OUT, 'lesson-page.png'), fullPage: true });
+  await page.locator('[data-testid=lesson-pick-16]').click();
+  const next = await waitFor(page, 'step 2.6', (s) => s.lesson.step === '2.6' && s.lesson.runs.vae && s.state === 'training');
+  assert.equal(next.config.lossMode, 'vae');
+  assert.equal(next.config.latentSize, 16, 'the decision carried into the VAE');
+  assert.equal(next.lesson.decisions.latent, 16);
+  assert.match(page.url(), /lesson=quick&lessonStep=2\.6&lessonLatent=16/);
+  await page.locator('[data-testid=pause]').click();
+  // The report holds every run against the thresholds, grids embedded.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-report]')]);
+  const report = fs.readFileSync(await download.path(), 'utf8');
+  assert.match(report, /ae_latent1024/);
+  assert.match(report, /&lt; 40/);
+  assert.ok((report.match(/data:image\/png;base64/g) || []).length >= 3, 'grids embedded');
+  await page.close();
+});
+
+test('a teacher link hides the parts it names, locks settings, and its share link keeps both', async () => {
+  const page = await open(browser, '?hide=presets,lab&lock=latentSize,seed&lesson=quick&lessonStep=2.7&lessonLatent=128&latentSize=128');
+  await page.waitForFunction(() => window.vaelab);
+  assert.ok(await page.locator('[data-part=presets]').isHidden());
+  assert.ok(await page.locator('[data-part=lab]').isHidden());
+  assert.ok(await page.locator('[data-part=curves]').isVisible());
+  assert.ok(await page.locator('[data-testid=latent-size]').isDisabled());
+  assert.ok(await page.locator('[data-testid=seed]').isDisabled());
+  assert.ok(await page.locator('[data-testid=epochs]').isEnabled());
+  assert.match(await page.locator('[data-testid=teacher-note]').textContent(), /locked: latentSize, seed; hidden: presets, lab/);
+  // Opened at step 2.7 with the latent decided: the step waits for "Run this step".
+  const s = await status(page);
+  assert.equal(s.lesson.step, '2.7');
+  assert.equal(s.lesson.state, 'ready');
+  assert.equal(s.lesson.decisions.latent, 128);
+  assert.ok(await page.locator('[data-testid=lesson-run]').isVisible());
+  const share = await page.locator('[data-testid=share-link]').getAttribute('href');
+  assert.match(share, /hide=presets%2Clab/);
+  assert.match(share, /lock=latentSize%2Cseed/);
+  await page.close();
+  // Names that are not parts or settings are said, not ignored.
+  const bad = await open(browser, '?hide=everything&lock=colour&lessonStep=9.9&lesson=quick');
+  const banner = bad.locator('[data-testid=banner]');
+  await banner.waitFor();
+  const said = await banner.textContent();
+  assert.match(said, /hide=everything is not a part of the page/);
+  assert.match(said, /lock=colour is not a setting/);
+  assert.match(said, /lessonStep=9\.9/);
+  await bad.close();
+});
+
+const VAELAB = path.join(ROOT, 'target', 'debug', 'vaelab');
+test('models trained by scripts/pretrain.sh are listed and open paused; a broken manifest is said plainly', { skip: NO_MINI || needs(fs.existsSync(VAELAB), `no ${VAELAB} (cargo build first)`) }, async () => {
+  const models = path.join(OUT, 'models');
+  fs.rmSync(models, { recursive: true, force: true });
+  execFileSync(path.join(ROOT, 'scripts', 'pretrain.sh'), ['ae_latent16'], {
+    env: { ...process.env, VAELAB_BIN: VAELAB, OUT: models, WORK: path.join(OUT, 'pretrain'), EPOCHS: '1', LIMIT: '32', DATA: MINI },
+    stdio: 'pipe',
+  });
+  const manifest = JSON.parse(fs.readFileSync(path.join(models, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.models.length, 1);
+  assert.equal(manifest.models[0].config.latentSize, 16);
+  const page = await open(browser, TINY);
+  const open16 = page.locator('[data-testid=open-model-ae_latent16]');
+  await open16.waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('[data-testid=models]').textContent(), /ae_latent16 — AE · latent 16 · 1 epochs on 32 images · test recon \d+/);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.testImages > 0);
+  await open16.click();
+  const s = await waitFor(page, 'the model opened', (x) => x.state === 'paused' && x.opened && x.opened.test);
+  assert.equal(s.config.lossMode, 'ae');
+  assert.equal(s.metrics.length, 0, 'no step before Resume');
+  await page.close();
+  // A model the manifest names but the server lacks, and then a manifest that is not JSON.
+  manifest.models.push({ name: 'gone', file: 'gone.safetensors', config: { lossMode: 'ae', latentSize: 16 } });
+  fs.writeFileSync(path.join(models, 'manifest.json'), JSON.stringify(manifest));
+  const p2 = await open(browser, TINY);
+  await waitFor(p2, 'the data', (x) => x.state === 'idle' && x.testImages > 0);
+  await p2.locator('[data-testid=open-model-gone]').click();
+  await p2.locator('[data-testid=banner]', { hasText: 'gone.safetensors' }).waitFor({ timeout: 60_000 });
+  assert.match(await p2.locator('[data-testid=banner]').textContent(), /404/);
+  await p2.close();
+  fs.writeFileSync(path.join(models, 'manifest.json'), '{ not json');
+  const p3 = await open(browser, TINY);
+  await p3.locator('[data-testid=models-problems]').waitFor({ timeout: 60_000 });
+  assert.match(await p3.locator('[data-testid=models-problems]').textContent(), /manifest\.json is not JSON/);
+  assert.equal((await status(p3)).error, null);
+  await p3.close();
+  fs.rmSync(models, { recursive: true, force: true });
+});
+
+test('offline: a page visited once opens again with the network gone, data and engine included', { skip: NO_MINI }, async () => {
+  // The service worker's list must name every module the page loads.
+  const sw = fs.readFileSync(path.join(ROOT, 'www', 'sw.js'), 'utf8');
+  for (const f of fs.readdirSync(path.join(ROOT, 'www', 'js'))) assert.ok(sw.includes(`'js/${f}'`), `sw.js does not cache js/${f}`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/www/index.html${TINY}`);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  // Everything is kept once the worker is in control (its install cached the page and pkg/).
+  await page.waitForFunction(async () => (await caches.keys()).includes('vaelab-app-v1') && (await (await caches.open('vaelab-app-v1')).keys()).length >= 20);
+  await context.setOffline(true);
+  await page.reload();
+  const s = await waitFor(page, 'the page offline', (x) => x.state === 'idle' && x.engine === 'worker' && x.trainImages > 0 && x.testImages > 0, 120_000);
+  assert.equal(s.error, null);
+  // Truly offline: what the page did not keep cannot be fetched.
+  assert.equal(await page.evaluate(() => fetch('/README.md').then(() => 'online', () => 'offline')), 'offline');
+  await context.close();
+});

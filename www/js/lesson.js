@@ -1,0 +1,213 @@
+// Lesson mode: the exercise's sections 2.3 → 2.6 → 2.7 → 2.9 as one guided
+// path. Each step states its question, runs its runs one after another with
+// no one at the screen, lays them side by side (the Runs panel's comparison)
+// and asks for the step's decision, which the next step's runs use. The quick
+// variant trains fewer epochs on fewer images and says so; the full one is
+// the exercise. This file decides what runs when; the engine trains.
+import { EXERCISE } from './results.js';
+import { DEFAULTS } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+
+export const STEPS = [
+  { id: '2.3', question: 'Which latent size gives the sharpest reconstructions?', runs: ['ae16', 'ae128', 'ae1024'],
+    decide: { key: 'latent', label: 'The sharpest latent size', options: [16, 128, 1024] } },
+  { id: '2.6', question: 'A VAE at the latent size you picked: how do its reconstructions and samples compare with the AE\'s?', runs: ['vae'] },
+  { id: '2.7', question: 'Which β gives the best samples?', runs: ['vae08', 'vae12'], compare: ['vae'],
+    decide: { key: 'beta', label: 'The β with the best samples', options: [0.8, 1, 1.2] } },
+  { id: '2.9', question: 'Linear annealing to the β you picked: does it beat a constant β?', runs: ['vaeanneal'], compare: ['vae'] },
+];
+
+const lesson = {
+  variant: null, // 'quick' | 'full'
+  step: 0,
+  decisions: { latent: null, beta: null },
+  queue: [], // exercise run ids still to run in this step
+  made: {}, // exercise run id → the Run trained for it
+  current: null, // the Run in progress
+  state: 'off', // off | ready | running | decide | next | done | interrupted
+  note: '',
+};
+let ctx = null;
+
+/** What the lesson is doing, for the end-to-end tests. */
+export function lessonStatus() {
+  return {
+    variant: lesson.variant, step: STEPS[lesson.step]?.id ?? null, state: lesson.state,
+    decisions: { ...lesson.decisions }, runs: Object.fromEntries(Object.entries(lesson.made).map(([k, r]) => [k, r.id])),
+  };
+}
+
+/** Page options a teacher's link keeps: `lesson`, `lessonStep`, `lessonLatent`, `lessonBeta`. */
+export function lessonOptions() {
+  if (!lesson.variant) return {};
+  return {
+    lesson: lesson.variant, lessonStep: STEPS[lesson.step].id,
+    ...(lesson.decisions.latent ? { lessonLatent: String(lesson.decisions.latent) } : {}),
+    ...(lesson.decisions.beta ? { lessonBeta: String(lesson.decisions.beta) } : {}),
+  };
+}
+
+/**
+ * `start(config)` starts a run and returns it; `select(runs)` lays runs side
+ * by side; `limit(images, tests)` limits the data; `settings()` the page's
+ * config (the quick variant keeps its batch size); `page` the URL options.
+ * Returns URL problems (an unknown step or decision).
+ */
+export function bindLesson({ start, select, limit, settings, page, update }) {
+  ctx = { start, select, limit, settings, page, update };
+  $('lesson-quick').addEventListener('click', () => begin('quick', 0));
+  $('lesson-full').addEventListener('click', () => begin('full', 0));
+  $('lesson-run').addEventListener('click', () => runStep());
+  $('lesson-next').addEventListener('click', () => { lesson.step += 1; runStep(); });
+  const problems = [];
+  if (page.lesson) {
+    if (!['quick', 'full'].includes(page.lesson)) problems.push(`lesson=${page.lesson}: use quick or full`);
+    else {
+      const at = page.lessonStep ? STEPS.findIndex((s) => s.id === page.lessonStep) : 0;
+      if (at < 0) problems.push(`lessonStep=${page.lessonStep}: the steps are ${STEPS.map((s) => s.id).join(', ')}`);
+      for (const [key, name] of [['latent', 'lessonLatent'], ['beta', 'lessonBeta']]) {
+        if (page[name] == null) continue;
+        const v = Number(page[name]);
+        const options = STEPS.find((s) => s.decide?.key === key).decide.options;
+        if (options.includes(v)) lesson.decisions[key] = v;
+        else problems.push(`${name}=${page[name]}: use ${options.join(', ')}`);
+      }
+      // Opened at a step: shown, and run when the student presses "Run this step".
+      lesson.variant = page.lesson;
+      lesson.step = Math.max(0, at);
+      lesson.state = missingDecision() ? 'blocked' : 'ready';
+      applyLimits();
+    }
+  }
+  return problems;
+}
+
+function begin(variant, step) {
+  lesson.variant = variant;
+  lesson.step = step;
+  lesson.decisions = { latent: null, beta: null };
+  lesson.made = {};
+  applyLimits();
+  runStep();
+}
+
+/** The quick variant's images (the page's own `images`/`tests` win); the full one uses them all. */
+function applyLimits() {
+  const q = EXERCISE.quick;
+  if (lesson.variant === 'quick') ctx.limit(Number(ctx.page.images) || q.images, Number(ctx.page.tests) || q.tests);
+  else ctx.limit(Number(ctx.page.images) || null, Number(ctx.page.tests) || null);
+}
+
+/** The step needs a decision an earlier step makes, and it was not made. */
+function missingDecision() {
+  const step = STEPS[lesson.step];
+  const needs = step.runs.map((id) => EXERCISE.runs.find((r) => r.id === id)).flatMap((r) => [r.latent && 'latent', r.beta && 'beta']).filter(Boolean);
+  return needs.find((k) => lesson.decisions[k] === null) || null;
+}
+
+/** The config of exercise run `id` in this lesson. */
+function configFor(id) {
+  const run = EXERCISE.runs.find((r) => r.id === id);
+  const page = ctx.settings();
+  const c = { ...DEFAULTS, ...run.config, seed: page.seed };
+  if (run.latent === 'picked') c.latentSize = lesson.decisions.latent;
+  if (run.beta === 'picked') c.targetBeta = lesson.decisions.beta;
+  if (lesson.variant === 'full') {
+    Object.assign(c, { numEpochs: EXERCISE.full.numEpochs, batchSize: EXERCISE.full.batchSize, lr: EXERCISE.full.lr });
+  } else {
+    // A link's own batch size wins (classes on slow laptops).
+    c.numEpochs = quickEpochs();
+    c.batchSize = page.batchSize;
+  }
+  return c;
+}
+
+/** The quick variant's epochs: the exercise.json default, unless the page's settings say otherwise. */
+function quickEpochs() {
+  const n = ctx.settings().numEpochs;
+  return n !== DEFAULTS.numEpochs ? n : EXERCISE.quick.numEpochs;
+}
+
+function runStep() {
+  const missing = missingDecision();
+  if (missing) { lesson.state = 'blocked'; ctx.update(); return; }
+  lesson.queue = [...STEPS[lesson.step].runs];
+  lesson.state = 'running';
+  next();
+}
+
+function next() {
+  const id = lesson.queue.shift();
+  if (!id) {
+    const step = STEPS[lesson.step];
+    lesson.current = null;
+    lesson.state = step.decide ? 'decide' : lesson.step + 1 < STEPS.length ? 'next' : 'done';
+    ctx.update();
+    return;
+  }
+  lesson.current = ctx.start(configFor(id));
+  if (lesson.current) lesson.made[id] = lesson.current;
+  else lesson.state = 'interrupted';
+  ctx.update();
+}
+
+function decide(value) {
+  const step = STEPS[lesson.step];
+  lesson.decisions[step.decide.key] = value;
+  lesson.step += 1;
+  runStep();
+}
+
+/** Moves the queue on when its run finished; draws the panel. */
+export function renderLesson(engine) {
+  const run = lesson.current;
+  if (lesson.state === 'running' && run) {
+    if (run.state === 'done') next();
+    else if (run.state === 'error' || (engine && engine.run !== run)) {
+      lesson.state = 'interrupted';
+      lesson.note = run.state === 'error' ? `run #${run.id} stopped: ${run.error}` : `run #${run.id} was replaced by another run`;
+      lesson.queue.unshift(Object.keys(lesson.made).find((k) => lesson.made[k] === run));
+    }
+  }
+  const step = STEPS[lesson.step];
+  $('lesson-start').hidden = lesson.variant !== null;
+  $('lesson-body').hidden = lesson.variant === null;
+  if (!lesson.variant) return;
+  const q = EXERCISE.quick;
+  $('lesson-variant').textContent = lesson.variant === 'quick'
+    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${Number(ctx.page.images) || q.images} training and ${Number(ctx.page.tests) || q.tests} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
+    : 'Full lesson: the exercise itself, 20 epochs on all 50,000 images per run (hours on a laptop; minutes on a good GPU).';
+  $('lesson-step').textContent = `${step.id} · ${step.question}`;
+  const made = step.runs.filter((id) => lesson.made[id]).map((id) => `#${lesson.made[id].id}`);
+  const said = {
+    ready: 'Press "Run this step": its runs train one after another; no one needs to watch.',
+    blocked: `This step needs the decision of an earlier step (${missingDecision()}).`,
+    running: `Training ${step.runs.length - lesson.queue.length} of ${step.runs.length} (${made.join(', ')}); the runs appear side by side below as they finish.`,
+    decide: `${step.decide?.label}? Compare the runs side by side (Runs panel), then decide:`,
+    next: 'Done. Look at the runs side by side, then go on.',
+    done: 'The lesson is complete: the results table holds every run against the exercise\'s thresholds; download the report for your hand-in.',
+    interrupted: `Interrupted (${lesson.note}). Press "Run this step" to run the rest of the step.`,
+  }[lesson.state] || '';
+  $('lesson-state').textContent = said;
+  $('lesson-run').hidden = !['ready', 'interrupted'].includes(lesson.state);
+  $('lesson-next').hidden = lesson.state !== 'next';
+  const box = $('lesson-decide');
+  box.hidden = lesson.state !== 'decide';
+  if (lesson.state === 'decide' && box.dataset.step !== step.id) {
+    box.dataset.step = step.id;
+    box.replaceChildren(...step.decide.options.map((v) => {
+      const b = document.createElement('button');
+      b.textContent = step.decide.key === 'latent' ? `latent ${v}` : `β ${v}`;
+      b.setAttribute('data-testid', `lesson-pick-${v}`);
+      b.addEventListener('click', () => decide(v));
+      return b;
+    }));
+  }
+  const picked = Object.entries(lesson.decisions).filter(([, v]) => v !== null).map(([k, v]) => `${k === 'latent' ? 'latent' : 'β'} ${v}`);
+  $('lesson-decisions').textContent = picked.length ? `Your decisions: ${picked.join(', ')}.` : '';
+  // The step's runs (and those it compares with) side by side.
+  const shown = [...(step.compare || []), ...step.runs].map((id) => lesson.made[id]).filter(Boolean);
+  const key = shown.map((r) => r.id).join(',');
+  if (key !== lesson.shown) { lesson.shown = key; ctx.select(shown); }
+}
