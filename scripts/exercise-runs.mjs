@@ -3,14 +3,22 @@
 // exercise gives none), from the one table www/js/exercise.json: what
 // scripts/exercise.sh and scripts/pretrain.sh train. LATENT and BETA (env)
 // stand for the decisions the exercise leaves to the student ("the sharpest
-// latent", "the beta picked by samples"; defaults 1024 and 1).
+// latent", "the beta picked by samples"; defaults 1024 and 1). Run names as
+// arguments print only those; an unknown one is an error naming the runs.
 import fs from 'node:fs';
 
 const table = JSON.parse(fs.readFileSync(new URL('../www/js/exercise.json', import.meta.url), 'utf8'));
 const latent = process.env.LATENT || '1024';
 const beta = process.env.BETA || '1';
 const FLAGS = { lossMode: '--loss_mode', latentSize: '--latent_size', targetBeta: '--target_beta_val', betaMode: '--beta_mode' };
-for (const run of table.runs) {
+const names = table.runs.map((r) => r.name);
+const unknown = process.argv.slice(2).filter((a) => !names.includes(a));
+if (unknown.length) {
+  console.error(`unknown run '${unknown[0]}'; the runs are: ${names.join(' ')}`);
+  process.exit(2);
+}
+const chosen = process.argv.length > 2 ? process.argv.slice(2) : names;
+for (const run of table.runs.filter((r) => chosen.includes(r.name))) {
   const c = { ...run.config };
   if (run.latent === 'picked') c.latentSize = latent;
   if (run.beta === 'picked') c.targetBeta = beta;

@@ -26,21 +26,19 @@ EPOCHS="${EPOCHS:-20}"
 RUNS="$(LATENT="$LATENT" BETA="$BETA" scripts/exercise-runs.mjs)"
 
 report_only=0
-wanted=()
+names=()
 for arg in "$@"; do
   case "$arg" in
     --report) report_only=1 ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *)
-      if ! grep -q "^$arg|" <<<"$RUNS"; then
-        echo "unknown run '$arg'; the runs are: $(cut -d'|' -f1 <<<"$RUNS" | tr '\n' ' ')" >&2
-        exit 2
-      fi
-      wanted+=("$arg") ;;
+    *) names+=("$arg") ;;
   esac
 done
-if [ "$report_only" = 0 ] && [ ${#wanted[@]} = 0 ]; then
-  mapfile -t wanted < <(cut -d'|' -f1 <<<"$RUNS")
+wanted=()
+if [ "$report_only" = 0 ] || [ ${#names[@]} != 0 ]; then
+  # Exits naming the runs when one is unknown.
+  chosen="$(LATENT="$LATENT" BETA="$BETA" scripts/exercise-runs.mjs "${names[@]}")"
+  [ "$report_only" = 0 ] && mapfile -t wanted < <(cut -d'|' -f1 <<<"$chosen")
 fi
 
 mkdir -p "$OUT"

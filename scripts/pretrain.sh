@@ -23,19 +23,10 @@ DEVICE="${DEVICE:-flex}"
 WORK="${WORK:-target/pretrain}"
 RUNS="$(LATENT="${LATENT:-1024}" BETA="${BETA:-1}" scripts/exercise-runs.mjs)"
 
-wanted=()
-for arg in "$@"; do
-  case "$arg" in
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-    *)
-      if ! grep -q "^$arg|" <<<"$RUNS"; then
-        echo "unknown run '$arg'; the runs are: $(cut -d'|' -f1 <<<"$RUNS" | tr '\n' ' ')" >&2
-        exit 2
-      fi
-      wanted+=("$arg") ;;
-  esac
-done
-[ ${#wanted[@]} = 0 ] && mapfile -t wanted < <(cut -d'|' -f1 <<<"$RUNS")
+case "${1:-}" in -h|--help) sed -n '2,19p' "$0"; exit 0 ;; esac
+# Exits naming the runs when one is unknown.
+chosen="$(LATENT="${LATENT:-1024}" BETA="${BETA:-1}" scripts/exercise-runs.mjs "$@")"
+mapfile -t wanted < <(cut -d'|' -f1 <<<"$chosen")
 
 bin="${VAELAB_BIN:-}"
 if [ -z "$bin" ]; then

@@ -5,7 +5,8 @@ import { DEFAULTS, SCHEDULE_KEYS, fromQuery, toQuery, describe, sameArchitecture
 import { TRAIN_FILES, TEST_FILE } from './data.js';
 import { renderData } from './dataview.js';
 import { Engine } from './engine.js';
-import { drawChart, smooth } from './chart.js';
+import { drawCurves } from './curves.js';
+import { banner, hideBanner, escapeHtml } from './banner.js';
 import { drawLatent } from './latent.js';
 import { drawImage, clear, downloadCanvas, download } from './grids.js';
 import { bindControls, showConfig, setButtons, lockSettings } from './controls.js';
@@ -41,22 +42,6 @@ let persisted = null;
 const limit = (v) => (v && Number(v) >= 1 ? Math.floor(Number(v)) : null);
 const limits = { images: limit(page.images), tests: limit(page.tests) };
 const dataBase = () => new URL(page.data || 'data/', location.href).href;
-
-// ---------- banner ----------
-function banner(html, { info = false, actions = [] } = {}) {
-  const b = $('banner');
-  b.hidden = false;
-  b.className = info ? 'banner info' : 'banner';
-  b.innerHTML = html;
-  for (const [label, fn, testid] of actions) {
-    const btn = document.createElement('button');
-    btn.textContent = label;
-    if (testid) btn.setAttribute('data-testid', testid);
-    btn.addEventListener('click', fn);
-    b.appendChild(btn);
-  }
-}
-function hideBanner() { $('banner').hidden = true; }
 
 // ---------- status contract (used by the end-to-end tests) ----------
 function currentRun() { return engine && engine.run; }
@@ -109,38 +94,12 @@ function update() {
   maybeAutostart();
 }
 
-const COL = { recon: '#0b4fd6', kl: '#d9480f', beta: '#2b8a3e' };
 function render() {
   const run = currentRun();
   const s = state();
   setButtons(s);
   showProgress(run, s, engine ? engine.trainSize : 0);
-  const series = [];
-  const klSeries = [];
-  if (run) {
-    const steps = run.steps;
-    series.push({ label: 'train recon', color: COL.recon, points: smooth(steps.map((p) => [p.x, p.recon])) });
-    series.push({ label: 'test recon', color: '#062a74', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
-    if (run.config.lossMode === 'vae') {
-      // The KL (a few nats to tens) gets its own chart: on the recon's axis
-      // (hundreds) it was a flat line at zero.
-      klSeries.push({ label: 'train KL', color: COL.kl, points: smooth(steps.map((p) => [p.x, p.kl])) });
-      klSeries.push({ label: 'test KL', color: '#7a2300', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
-      if (run.config.betaMode === 'capacity') {
-        // The capacity objective aims the KL at C, in nats: drawn on the KL's own axis.
-        klSeries.push({ label: 'C (target KL)', color: COL.beta, points: steps.map((p) => [p.x0, p.capacity ?? 0]) });
-        if (run.plan?.capacity) klSeries.push({ label: 'C planned', color: COL.beta, dash: [5, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.capacity[i]]) });
-      } else {
-        klSeries.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x0, p.beta]) });
-        if (run.plan) klSeries.push({ label: 'β planned', color: COL.beta, axis: 'right', dash: [5, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.beta[i]]) });
-      }
-    }
-  }
-  const xMax = run ? run.config.numEpochs : config.numEpochs;
-  drawChart($('loss-chart'), { series, markers: run ? run.markers : [], xMax, yLabel: 'recon', empty: run ? 'Waiting for the first training steps…' : 'Press Train (or a preset) to see the curves' });
-  const vaeRun = (run ? run.config : config).lossMode === 'vae';
-  $('kl-chart').hidden = !vaeRun;
-  if (vaeRun) drawChart($('kl-chart'), { series: klSeries, markers: run ? run.markers : [], xMax, yLabel: 'KL (nats)', empty: 'The KL term and β appear here for a VAE' });
+  drawCurves(run, config);
   $('chart-note').textContent = run ? `${describe(run.config)} · ${run.numParams.toLocaleString()} parameters · sums over pixels, averaged over the batch` : '';
   if (run && run.recon) drawImage($('recon-grid'), run.recon); else clear($('recon-grid'), run ? 'Reconstructions appear after the first steps' : '');
   const opened = run && run.opened && run.opened.test;
@@ -171,10 +130,6 @@ function showRunError(run) {
   } else {
     banner(`<b>Training stopped:</b> ${escapeHtml(run.error)}`, { actions: [['Dismiss', hideBanner]] });
   }
-}
-
-function escapeHtml(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 }
 
 // ---------- settings ----------
