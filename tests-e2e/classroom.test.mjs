@@ -79,6 +79,14 @@ test('a teacher link hides the parts it names, locks settings, and its share lin
 
 const VAELAB = path.join(ROOT, 'target', 'debug', 'vaelab');
 test('models trained by scripts/pretrain.sh are listed and open paused; a broken manifest is said plainly', { skip: NO_MINI || needs(fs.existsSync(VAELAB), `no ${VAELAB} (cargo build first)`) }, async () => {
+  // A run name the exercise does not have is named, with the ones it has.
+  let said = '';
+  try {
+    execFileSync(path.join(ROOT, 'scripts', 'pretrain.sh'), ['ae_latent17'], { stdio: 'pipe' });
+  } catch (e) {
+    said = `${e.status} ${e.stderr}`;
+  }
+  assert.match(said, /^2 unknown run 'ae_latent17'; the runs are: ae_latent16 ae_latent128 /);
   const models = path.join(OUT, 'models');
   fs.rmSync(models, { recursive: true, force: true });
   execFileSync(path.join(ROOT, 'scripts', 'pretrain.sh'), ['ae_latent16'], {
