@@ -99,11 +99,6 @@ impl TrainConfig {
         )
     }
 
-    /// Beta at the start of `epoch` (gamma for the capacity objective).
-    pub fn beta(&self, epoch: usize) -> f32 {
-        self.kl_weight(epoch, 0.0).beta()
-    }
-
     /// The KL's weight over the whole run at `x` = epoch + fraction, about
     /// `points` of them (at least 4 an epoch, so a cycle's ramp shows): the
     /// plan the page draws before any step is taken.
