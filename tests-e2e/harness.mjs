@@ -2,6 +2,7 @@
 // repository, the mini slice and the fixtures; Debian's headless Chromium with
 // and without WebGPU; and helpers that read the page's status contract.
 import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,19 +94,54 @@ export async function open(b, query) {
 
 export const status = (page) => page.evaluate(() => window.vaelab.status());
 
+/**
+ * Waits until the page's status satisfies `pred` and the page has drawn that
+ * status (views draw on the next animation frame), so what a test reads from
+ * the page afterwards is what the status says.
+ */
 export async function waitFor(page, what, pred, timeout = 600_000) {
   const start = Date.now();
   for (;;) {
     const s = await status(page);
-    if (pred(s)) return s;
+    if (s.drawn && pred(s)) return s;
     if (s.state === 'error' && !what.includes('error')) throw new Error(`page error while waiting for ${what}: ${s.error}\n${page.logs.join('\n')}`);
     if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify({ ...s, metrics: s.metrics.length })}\n${page.logs.join('\n')}`);
-    await page.waitForTimeout(250);
+    await page.waitForTimeout(100);
   }
 }
 
+/**
+ * Polls `read()` until `ok(value)` holds, then returns the value; fails with
+ * the last value seen. For what the page shows after an action: never read
+ * once and assert, since the page may not have drawn it yet.
+ */
+export async function until(what, read, ok, timeout = 60_000) {
+  const start = Date.now();
+  let last;
+  for (;;) {
+    last = await read();
+    if (ok(last)) return last;
+    if (Date.now() - start > timeout) assert.fail(`timed out after ${timeout} ms waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A locator's text matches `re` (waits for it). */
+export const expectText = (locator, re, timeout) => until(`text matching ${re}`, () => locator.textContent(), (t) => t !== null && re.test(t), timeout);
+/** A field's value equals `value` (waits for it). */
+export const expectValue = (locator, value, timeout) => until(`value ${value}`, () => locator.inputValue(), (v) => v === value, timeout);
+/** A locator becomes visible / hidden (Playwright's own wait). */
+export const expectVisible = (locator, timeout = 60_000) => locator.waitFor({ state: 'visible', timeout });
+export const expectHidden = (locator, timeout = 60_000) => locator.waitFor({ state: 'hidden', timeout });
+/** A control becomes disabled / enabled (waits for it). */
+export const expectDisabled = (locator, timeout) => until('disabled', () => locator.isDisabled(), (d) => d, timeout);
+export const expectEnabled = (locator, timeout) => until('enabled', () => locator.isEnabled(), (d) => d, timeout);
+
+/** Waits for the worker to answer everything sent before: then "no more steps" is a fact, not a wait. */
+export const settle = (page) => page.evaluate(() => window.vaelab.settle());
+
 /** Distinct colours on a canvas: a blank or flat canvas has very few. */
-export function colours(page, testid) {
+function colours(page, testid) {
   return page.evaluate((id) => {
     const c = document.querySelector(`[data-testid=${id}]`);
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -115,3 +151,5 @@ export function colours(page, testid) {
   }, testid);
 }
 
+/** Waits until the canvas shows more than `min` distinct colours (drawn, not blank or flat). */
+export const expectDrawn = (page, testid, min, timeout) => until(`${testid} drawn with more than ${min} colours`, () => colours(page, testid), (n) => n > min, timeout);

@@ -56,6 +56,8 @@ export class Engine {
     this.trainSize = 0;
     this.testSize = 0;
     this.dataPending = 0;
+    /** Data commands finished (load, files, forget): a test waits for the next one. */
+    this.dataDone = 0;
     /** name → {images, from: 'storage' | 'server' | 'chosen', stored, replaced, bytes} */
     this.files = new Map();
     this.download = null; // {loaded, total, files} while files download
@@ -185,6 +187,15 @@ export class Engine {
     });
   }
 
+  /** Resolves once the worker has answered everything sent before and the training call in flight has ended. */
+  settle() {
+    const req = nextReq++;
+    return new Promise((resolve, reject) => {
+      this.waiters.set(`pong-${req}`, { resolve, reject });
+      this.send({ cmd: 'ping', req });
+    });
+  }
+
   /** Test hook: the worker destroys its GPUDevice. */
   loseDevice() { this.send({ cmd: 'loseDevice' }); }
 
@@ -241,6 +252,7 @@ export class Engine {
         break;
       case 'data-done':
         this.dataPending = Math.max(0, this.dataPending - 1);
+        this.dataDone += 1;
         if (m.op === 'load') this.download = null;
         if (m.op === 'forget') for (const f of this.files.values()) f.stored = false;
         this.storage = m.storage;
@@ -290,6 +302,10 @@ export class Engine {
         if (w) { if (m.error) w.reject(new Error(m.error)); else w.resolve(m.bytes); }
         break;
       }
+      case 'pong':
+        this.waiters.get(`pong-${m.req}`)?.resolve();
+        this.waiters.delete(`pong-${m.req}`);
+        return;
       case 'answer': {
         const w = this.waiters.get(`answer-${m.req}`);
         this.waiters.delete(`answer-${m.req}`);

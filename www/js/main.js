@@ -79,22 +79,34 @@ window.vaelab = {
       deviceBytes: engine ? engine.deviceBytes : 0,
       runs: runs.length,
       lab: labStatus(),
+      // True once the page has drawn what this status says (views are drawn on
+      // the next animation frame): a test that reads the page waits for it.
+      drawn: frame === 0 && renders > 0,
+      dataDone: engine ? engine.dataDone : 0,
       lesson: lessonStatus(),
       results: results(runs).map((r) => ({ run: r.run.id, exercise: r.exercise?.name ?? null, threshold: r.threshold, result: r.result })),
     };
   },
   /** Test hook: the worker destroys its GPU device, as a driver crash would. */
   loseDevice() { engine?.loseDevice(); },
+  /**
+   * Test hook: resolves once the worker has handled every command sent before
+   * it and any training call in flight has ended, so whatever they posted has
+   * arrived: "nothing happened" is then a fact, not a wait.
+   */
+  settle() { return engine && !engine.dead ? engine.settle() : Promise.resolve(); },
 };
 
 // ---------- rendering ----------
 let frame = 0;
+let renders = 0;
 function update() {
   if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); });
   maybeAutostart();
 }
 
 function render() {
+  renders += 1;
   const run = currentRun();
   const s = state();
   setButtons(s);

@@ -387,6 +387,10 @@ const handlers = {
       }
     });
   },
+  /** A round trip behind every earlier command and the training call in flight (see Engine.settle). */
+  ping({ req }) {
+    whenIdle(() => post({ type: 'pong', req }));
+  },
   /** Test hook: lose the GPU device as a driver crash or an unplugged eGPU would. */
   loseDevice() {
     if (gpuDevice) gpuDevice.destroy();
