@@ -1,35 +1,104 @@
 #!/usr/bin/env bash
 # Every test of VAE Lab: formatting and lints, the native tests, the wasm
-# build of the core, the browser tests on WebGPU in headless Chromium, and the
-# page's end-to-end tests. Real images come from $VAELAB_DATA (default ./data,
-# or ../shared/data): tests that need them and find none say SKIPPED, unless
-# CI or VAELAB_DATA is set, where they fail naming the path they looked in.
+# build of the core, the browser tests on WebGPU in headless Chromium and
+# Firefox, and the page's end-to-end tests. Real images come from $VAELAB_DATA
+# (default ./data, or ../shared/data): tests that need them and find none say
+# SKIPPED, unless CI or VAELAB_DATA is set, where they fail naming the path
+# they looked in. Ends with the time each step took (BENCHMARKS.md, "CI, cold").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# ---- the time per step, printed at the end whatever the outcome ----
+started=$SECONDS
+current=""
+current_at=0
+times=()
+step() {
+  end_step
+  current="$*"
+  current_at=$SECONDS
+  printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+end_step() {
+  if [ -n "$current" ]; then times+=("$(printf '%6d s  %s' $((SECONDS - current_at)) "$current")"); fi
+  current=""
+}
+summary() {
+  local rc=$?
+  # A build still running in the background (a step before it failed) ends with the script.
+  jobs -p | xargs -r kill 2>/dev/null || true
+  end_step
+  printf '\n\033[1m== time per step\033[0m\n'
+  printf '%s\n' "${times[@]}"
+  printf '%6d s  in all (exit %d)\n' $((SECONDS - started)) "$rc"
+}
+trap summary EXIT
+
+step "format"
+cargo fmt --check
+
+# Clippy's lints run inside the builds the tests need, instead of in a
+# `cargo clippy` pass of their own: that pass type-checks Burn, CubeCL and wgpu
+# a second time for each target (3.5 min natively, 6 min for wasm32 on this
+# machine, cold). It is what `cargo clippy` itself does: clippy-driver as the
+# workspace's compiler, the lint levels in CLIPPY_ARGS. Only this crate's code
+# is linted (the library, the command line, every test); dependencies compile
+# as usual. A warning fails the build, as `-D warnings` did.
+lint() { RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"; }
+
+# A cold Burn build spends long stretches on one crate at a time (burn-flex,
+# burn-dispatch): on two cores the native and the wasm32 builds run side by
+# side, beside the installs, each into its own target folder (one folder
+# would make them wait on each other's lock). The steps below then find them
+# built. Each build's output is printed when it is waited for.
+mkdir -p target/ci
+export WASM_TARGET_DIR="$PWD/target/wasm"
+declare -A pids
+background() {
+  local name=$1
+  shift
+  "$@" >"target/ci/$name.log" 2>&1 &
+  pids[$name]=$!
+}
+finish() {
+  local name=$1
+  if wait "${pids[$name]}"; then
+    tail -n 2 "target/ci/$name.log"
+  else
+    cat "target/ci/$name.log"
+    echo "the $name build failed (above)" >&2
+    exit 1
+  fi
+}
+native_build() { lint cargo test --no-run; }
+wasm_build() {
+  # The same two builds `wasm-pack test` and `wasm-pack build --dev` ask cargo for.
+  CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint cargo build --tests --target wasm32-unknown-unknown &&
+    CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint cargo build --lib --target wasm32-unknown-unknown
+}
+background native native_build
+
+step "setup (what is missing: wasm tools, browsers, npm packages), beside the native build"
 scripts/setup.sh --browser
 echo "CIFAR-10 data root: $(scripts/data-root.sh)${VAELAB_DATA:+ (VAELAB_DATA)}"
 # Chromium leaves a scoped_dir behind per run: keep them inside target/.
 mkdir -p target/tmp
 export TMPDIR="$PWD/target/tmp"
+background wasm wasm_build
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step "native tests (Burn flex CPU device), linted by clippy as they built"
+finish native
+lint cargo test
 
-step "format and lints"
-cargo fmt --check
-cargo clippy --all-targets -- -D warnings
-cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-
-step "native tests (Burn flex CPU device)"
-cargo test
-
-step "browser tests (wasm on WebGPU in headless Chromium, inside a dedicated worker)"
+step "browser tests (wasm on WebGPU in headless Chromium, inside a dedicated worker), linted as they built"
+finish wasm
 # The design's own command, as typed: its settings live in webdriver.json and .cargo/config.toml.
-wasm-pack test --headless --chrome
+CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint wasm-pack test --headless --chrome
 
-step "browser tests again in headless Firefox (WebGPU on Mesa's lavapipe; prefs in webdriver.json)"
-wasm-pack test --headless --firefox
+step "browser tests again in headless Firefox (WebGPU on Mesa's lavapipe; prefs in webdriver.json; the same build)"
+CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint wasm-pack test --headless --firefox
 
 step "page end-to-end tests"
-wasm-pack build --dev --target web --out-dir pkg --no-typescript --no-pack
-# The spec reporter: a skipped test reads SKIPPED, never \"ok\" as TAP would print it.
+CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint wasm-pack build --dev --target web --out-dir pkg --no-typescript --no-pack
+# The spec reporter: a skipped test reads SKIPPED, never "ok" as TAP would print it.
 node --test --test-reporter=spec tests-e2e/
