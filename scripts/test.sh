@@ -25,8 +25,6 @@ end_step() {
 }
 summary() {
   local rc=$?
-  # A build still running in the background (a step before it failed) ends with the script.
-  jobs -p | xargs -r kill 2>/dev/null || true
   end_step
   printf '\n\033[1m== time per step\033[0m\n'
   printf '%s\n' "${times[@]}"
@@ -46,59 +44,24 @@ cargo fmt --check
 # as usual. A warning fails the build, as `-D warnings` did.
 lint() { RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"; }
 
-# A cold Burn build spends long stretches on one crate at a time (burn-flex,
-# burn-dispatch): on two cores the native and the wasm32 builds run side by
-# side, beside the installs, each into its own target folder (one folder
-# would make them wait on each other's lock). The steps below then find them
-# built. Each build's output is printed when it is waited for.
-mkdir -p target/ci
-export WASM_TARGET_DIR="$PWD/target/wasm"
-declare -A pids
-background() {
-  local name=$1
-  shift
-  "$@" >"target/ci/$name.log" 2>&1 &
-  pids[$name]=$!
-}
-finish() {
-  local name=$1
-  if wait "${pids[$name]}"; then
-    tail -n 2 "target/ci/$name.log"
-  else
-    cat "target/ci/$name.log"
-    echo "the $name build failed (above)" >&2
-    exit 1
-  fi
-}
-native_build() { lint cargo test --no-run; }
-wasm_build() {
-  # The same two builds `wasm-pack test` and `wasm-pack build --dev` ask cargo for.
-  CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint cargo build --tests --target wasm32-unknown-unknown &&
-    CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint cargo build --lib --target wasm32-unknown-unknown
-}
-background native native_build
-
-step "setup (what is missing: wasm tools, browsers, npm packages), beside the native build"
+step "setup (what is missing: wasm tools, browsers, npm packages)"
 scripts/setup.sh --browser
 echo "CIFAR-10 data root: $(scripts/data-root.sh)${VAELAB_DATA:+ (VAELAB_DATA)}"
 # Chromium leaves a scoped_dir behind per run: keep them inside target/.
 mkdir -p target/tmp
 export TMPDIR="$PWD/target/tmp"
-background wasm wasm_build
 
-step "native tests (Burn flex CPU device), linted by clippy as they built"
-finish native
+step "native tests (Burn flex CPU device), linted by clippy as they build"
 lint cargo test
 
-step "browser tests (wasm on WebGPU in headless Chromium, inside a dedicated worker), linted as they built"
-finish wasm
+step "browser tests (wasm on WebGPU in headless Chromium, inside a dedicated worker), linted as they build"
 # The design's own command, as typed: its settings live in webdriver.json and .cargo/config.toml.
-CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint wasm-pack test --headless --chrome
+lint wasm-pack test --headless --chrome
 
 step "browser tests again in headless Firefox (WebGPU on Mesa's lavapipe; prefs in webdriver.json; the same build)"
-CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint wasm-pack test --headless --firefox
+lint wasm-pack test --headless --firefox
 
 step "page end-to-end tests"
-CARGO_TARGET_DIR="$WASM_TARGET_DIR" lint wasm-pack build --dev --target web --out-dir pkg --no-typescript --no-pack
+lint wasm-pack build --dev --target web --out-dir pkg --no-typescript --no-pack
 # The spec reporter: a skipped test reads SKIPPED, never "ok" as TAP would print it.
 node --test --test-reporter=spec tests-e2e/
