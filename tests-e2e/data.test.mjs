@@ -111,7 +111,9 @@ test('where the browser refuses storage the page says so and still trains', { sk
   page.on('console', (m) => page.logs.push(`${m.type()}: ${m.text()}`));
   // Training here is the page's claim, not WebGPU's: on the CPU backend (faster than SwiftShader).
   await page.goto(`${base}/www/index.html${SIX}&images=32&tests=16&batchSize=16&latentSize=16&numEpochs=1&autostart=1&backend=cpu`);
-  const s = await waitFor(page, 'the end of the run', (x) => x.state === 'done');
+  // The run may end before the six files are in and their storing refused (autostart
+  // starts on the first two): wait for both, not for the run alone.
+  const s = await waitFor(page, 'the end of the run and of data loading', (x) => x.state === 'done' && !x.dataLoading && x.dataFiles.length === 6);
   assert.ok(s.storage.refused, 'the refusal is reported');
   assert.ok(s.dataFiles.every((f) => !f.stored));
   assert.equal(s.testMetrics.length, 1);
