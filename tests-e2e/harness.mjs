@@ -103,8 +103,10 @@ export async function waitFor(page, what, pred, timeout = 600_000) {
   const start = Date.now();
   for (;;) {
     const s = await status(page);
-    if (s.drawn && pred(s)) return s;
-    if (s.state === 'error' && !what.includes('error')) throw new Error(`page error while waiting for ${what}: ${s.error}\n${page.logs.join('\n')}`);
+    // A status that holds but is not drawn yet is waited on, never taken for a failure.
+    if (pred(s)) {
+      if (s.drawn) return s;
+    } else if (s.state === 'error' && !what.includes('error')) throw new Error(`page error while waiting for ${what}: ${s.error}\n${page.logs.join('\n')}`);
     if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}; status ${JSON.stringify({ ...s, metrics: s.metrics.length })}\n${page.logs.join('\n')}`);
     await page.waitForTimeout(100);
   }
