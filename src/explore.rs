@@ -241,6 +241,15 @@ mod tests {
 
     const IMAGE: usize = 3 * 32 * 32;
 
+    /// The largest difference between two images, value by value.
+    fn distance(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
     fn close(a: &[f32], b: &[f32]) -> bool {
         a.len() == b.len()
             && a.iter()
@@ -262,16 +271,33 @@ mod tests {
             let path = pollster::block_on(interpolate(&t, &set, 1, 3, 10)).unwrap();
             assert_eq!(path.len(), 10 * IMAGE);
             let (_, recon) = pollster::block_on(t.reconstruct(&set, &[1, 3])).unwrap();
-            assert!(
-                close(&path[..IMAGE], &recon[..IMAGE]),
-                "{mode:?}: first image"
-            );
-            assert!(
-                close(&path[9 * IMAGE..], &recon[IMAGE..]),
-                "{mode:?}: last image"
-            );
-            // The middle is neither end.
-            assert!(!close(&path[5 * IMAGE..6 * IMAGE], &recon[..IMAGE]));
+            let (first, last) = (&recon[..IMAGE], &recon[IMAGE..]);
+            // The middle is the code 5/9 of the way between the two images'
+            // codes (computed here as `lerp_path` does), decoded.
+            let codes = pollster::block_on(encode(&t, &set, &[1, 3])).unwrap();
+            let middle: Vec<f32> = codes[0]
+                .iter()
+                .zip(&codes[1])
+                .map(|(a, b)| a + (5.0 / 9.0) * (b - a))
+                .collect();
+            let want = pollster::block_on(decode(&t, &[middle])).unwrap();
+            // An untrained decoder barely depends on its code (its images lie
+            // about 1e-4 apart), so each image must be far nearer the one it
+            // should be than the others: a fixed tolerance alone passed a
+            // wrong end, and failed the middle about half the time.
+            let image = |k: usize| &path[k * IMAGE..(k + 1) * IMAGE];
+            for (what, got, right, wrong) in [
+                ("first", image(0), first, last),
+                ("last", image(9), last, first),
+                ("middle", image(5), &want[..], first),
+                ("middle", image(5), &want[..], last),
+            ] {
+                let (near, far) = (distance(got, right), distance(got, wrong));
+                assert!(
+                    near <= 1e-5 && near * 100.0 < far,
+                    "{mode:?}: the {what} image is {near:e} from where it should be, {far:e} from elsewhere"
+                );
+            }
         }
     }
 
