@@ -50,10 +50,15 @@ fi
 # first run, or a tool's upgrade, reuses what is there).
 tools_target="$PWD/target/tools"
 install() { cargo install --target-dir "$tools_target" "$@"; }
+# wasm-pack and geckodriver only start other programs and pass messages: they
+# compile unoptimised (72 + 62 s here, against 167 + 138 s in release;
+# BENCHMARKS.md, "CI, cold"). wasm-bindgen-cli stays optimised: it rewrites
+# every test's 80 MB wasm.
+install_unoptimised() { install --debug --config profile.dev.debug=false "$@"; }
 
 if ! command -v wasm-pack >/dev/null; then
   say "installing wasm-pack (a few minutes, once)"
-  install wasm-pack
+  install_unoptimised wasm-pack
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
@@ -66,7 +71,7 @@ fi
 
 if [ "$browser" = 1 ] && ! command -v geckodriver >/dev/null; then
   say "installing geckodriver for the Firefox browser tests (a few minutes, once)"
-  install geckodriver --locked
+  install_unoptimised geckodriver --locked
 fi
 
 if [ -n "$apt_pid" ]; then
