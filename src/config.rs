@@ -61,6 +61,14 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// `value` as JSON text in which every `f32` is the shortest decimal that
+/// reads back as the same `f32` (serde_json's own writer does this): a β of
+/// 0.8 crosses into the core as 32 bits and comes back as `0.8`, the value the
+/// user set, not the 0.800000011920929 a widening to `f64` would show.
+pub fn exact_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string(value)
+}
+
 impl TrainConfig {
     /// Every numeric setting against the one table of ranges (`bounds.rs`);
     /// the enumerated ones are checked by their types when parsed.
@@ -139,6 +147,37 @@ impl TrainConfig {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_come_back_as_the_decimals_the_user_set() {
+        // Every β and schedule value of the exercise and the page's slider steps.
+        for v in [0.8f32, 1.2, 0.1, 0.3, 0.05, 2.5, 25.0, 1000.0, 0.5] {
+            let c = TrainConfig {
+                target_beta: v,
+                beta_ramp_fraction: v.min(1.0),
+                capacity_gamma: v,
+                capacity_max: v,
+                free_bits: v,
+                ..Default::default()
+            };
+            let text = exact_json(&c).unwrap();
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            // Read as f64, as JavaScript reads it: the decimal itself.
+            let as_f64: f64 = v.to_string().parse().unwrap();
+            for key in ["targetBeta", "capacityGamma", "capacityMax", "freeBits"] {
+                assert_eq!(
+                    back[key].as_f64(),
+                    Some(as_f64),
+                    "{key} = {v} came back as {}",
+                    back[key]
+                );
+            }
+            // The widening it replaces would not have been: the test can fail.
+            if v == 0.8 {
+                assert_ne!(f64::from(v), as_f64);
+            }
+        }
+    }
 
     #[test]
     fn the_planned_curve_is_the_schedule_at_each_point() {

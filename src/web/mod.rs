@@ -78,6 +78,14 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
         .map_err(err)
 }
 
+/// Settings go back to the page through JSON text: serde_json writes an f32
+/// as the shortest decimal that reads back as it (β 0.8 stays `0.8`), where
+/// widening it to a JavaScript number gives 0.800000011920929, which a run's
+/// name, the results' match with the exercise and a share link would show.
+fn settings_to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&crate::config::exact_json(value).map_err(err)?)
+}
+
 /// Start (or reuse) a compute device: `"webgpu"` or `"cpu"` (Burn's pure-Rust flex).
 pub async fn device(backend: &str) -> Result<Device, JsValue> {
     run_constructors();
@@ -340,7 +348,8 @@ pub fn model_architecture(bytes: &[u8]) -> Result<JsValue, JsValue> {
     let mut out = serde_json::Map::new();
     // The schedule the file was trained with, when it says (a vaelab file does).
     if let Some(saved) = crate::train::saved_config(bytes)
-        && let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(saved)
+        && let Ok(serde_json::Value::Object(fields)) = crate::config::exact_json(&saved)
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text))
     {
         for key in SCHEDULE_FIELDS {
             if let Some(v) = fields.get(*key) {
@@ -350,7 +359,7 @@ pub fn model_architecture(bytes: &[u8]) -> Result<JsValue, JsValue> {
     }
     out.insert("lossMode".into(), mode.name().into());
     out.insert("latentSize".into(), latent.into());
-    to_js(&out)
+    settings_to_js(&out)
 }
 
 /// The settings of how the KL is weighted, which a saved model carries back.
@@ -388,7 +397,7 @@ pub fn schedule_curve(config: JsValue, points: u32) -> Result<JsValue, JsValue> 
 /// Check a configuration without starting a device; throws naming the bad field.
 #[wasm_bindgen]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsValue> {
-    to_js(&parse_config(config)?)
+    settings_to_js(&parse_config(config)?)
 }
 
 /// Through JSON text rather than serde-wasm-bindgen, which ignores unknown

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{WebDataset, device, err, image, now_ms, parse_config, to_js};
+use super::{WebDataset, device, err, image, now_ms, parse_config, settings_to_js, to_js};
 use crate::cifar::CifarImages;
 use crate::dataset::{CifarFiles, Dataset, Images};
 use crate::driver::{Budget, EpochDriver};
@@ -80,7 +80,7 @@ impl WebTrainer {
 
     /// The configuration in force (camelCase fields, as `create` takes them).
     pub fn config(&self) -> Result<JsValue, JsValue> {
-        to_js(peek!(self.state).driver.trainer().config())
+        settings_to_js(peek!(self.state).driver.trainer().config())
     }
 
     pub fn num_params(&self) -> Result<u32, JsValue> {
