@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { OUT, ROOT, MINI, HAVE_MINI, browser, base, open, waitFor, status, needs, expectText, expectVisible, expectHidden, expectDisabled, expectEnabled, until } from './harness.mjs';
+import { OUT, ROOT, MINI, HAVE_MINI, browser, base, open, waitFor, status, needs, expectText, expectVisible, expectHidden, expectDisabled, expectEnabled, until, hidablePage, hide, show, undrawn } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 // The lesson, the models and offline are the page's claims, not WebGPU's: they
@@ -137,4 +137,103 @@ test('offline: a page visited once opens again with the network gone, data and e
   // Truly offline: what the page did not keep cannot be fetched.
   assert.equal(await page.evaluate(() => fetch('/README.md').then(() => 'online', () => 'offline')), 'offline');
   await context.close();
+});
+
+test('the whole quick lesson: hidden from view it goes on, an interruption reruns only what is missing, a restart moves it on, it says its time, and the teacher\'s models stand beside it', { skip: NO_MINI || needs(fs.existsSync(VAELAB), `no ${VAELAB} (cargo build first)`) }, async () => {
+  // The teacher hosts one of the exercise's runs, trained short: the lesson must say it is not the exercise's.
+  const models = path.join(OUT, 'models');
+  fs.rmSync(models, { recursive: true, force: true });
+  execFileSync(path.join(ROOT, 'scripts', 'pretrain.sh'), ['ae_latent16'], {
+    env: { ...process.env, VAELAB_BIN: VAELAB, OUT: models, WORK: path.join(OUT, 'pretrain'), EPOCHS: '1', LIMIT: '32', DATA: MINI },
+    stdio: 'pipe',
+  });
+  // Two epochs a run: a restart resumes from the first one's snapshot. A class period of 0.001 min: too slow.
+  const page = await open(browser, `${TINY}&numEpochs=2&classMinutes=0.001`, { init: hidablePage });
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  await expectText(page.locator('[data-testid=lesson-time]'), /measured in its first steps/);
+  await page.locator('[data-testid=lesson-quick]').click();
+
+  // 2.3, interrupted by a run of the student's own: "Run this step" runs only what is missing.
+  // The second run is paused as soon as it trains, from inside the page (a run takes seconds here).
+  await page.evaluate(() => new Promise((resolve) => {
+    const look = () => {
+      const s = window.vaelab.status();
+      const pause = document.querySelector('[data-testid=pause]');
+      // The button is enabled once the page has drawn the training state.
+      if (s.lesson.runs.ae128 && s.state === 'training' && !pause.disabled) { pause.click(); resolve(); } else setTimeout(look, 5);
+    };
+    look();
+  }));
+  const held = await waitFor(page, 'the second lesson run paused', (s) => s.state === 'paused', 60_000);
+  assert.deepEqual(held.lesson.done, ['ae16']);
+  const estimate = held.lesson.estimate;
+  assert.ok(estimate && estimate.imagesPerSec > 0, `an estimate from the first steps: ${JSON.stringify(estimate)}`);
+  assert.deepEqual(Object.keys(estimate.perStep), ['2.3', '2.6', '2.7', '2.9']);
+  // One pace for every run: 2.7 trains two runs where 2.6 trains one.
+  assert.ok(Math.abs(estimate.perStep['2.7'] - 2 * estimate.perStep['2.6']) < 1e-6 * estimate.total, JSON.stringify(estimate));
+  assert.ok(Math.abs(estimate.total - Object.values(estimate.perStep).reduce((a, b) => a + b, 0)) < 1e-9 * estimate.total);
+  assert.equal(estimate.classMinutes, 0.001);
+  assert.equal(estimate.tooSlow, true);
+  await expectText(page.locator('[data-testid=lesson-time]'), /about \d+ images\/s: this step needs about .* the whole lesson about .*longer than a class period \(0\.001 min\)/);
+  await page.locator('[data-testid=train]').click();
+  const cut = await waitFor(page, 'the lesson interrupted', (s) => s.lesson.state === 'interrupted');
+  const doneBefore = Object.fromEntries(cut.lesson.done.map((id) => [id, cut.lesson.runs[id]]));
+  await expectVisible(page.locator('[data-testid=lesson-run]'));
+  await page.locator('[data-testid=lesson-run]').click();
+  await waitFor(page, 'the step running again', (s) => s.lesson.state === 'running');
+
+  // Hidden from here on: no frame is drawn, and the step's runs go on to the decision.
+  await hide(page);
+  const asked = await undrawn(page, 'the decision of 2.3 in a hidden page', (s) => s.lesson.state === 'decide');
+  assert.equal(asked.drawn, false, 'nothing was drawn while hidden');
+  assert.ok(await page.evaluate(() => window.testVisibility.framesWaiting()) > 0, 'a frame was asked for and waits');
+  assert.deepEqual(asked.lesson.done.sort(), ['ae1024', 'ae128', 'ae16']);
+  for (const [id, run] of Object.entries(doneBefore)) assert.equal(asked.lesson.runs[id], run, `${id} finished before the interruption and was not run again`);
+  assert.deepEqual(Object.keys(doneBefore), ['ae16']);
+  assert.equal(asked.runs, 5, 'ae16, the held ae128, the student\'s own, then only the two missing: ae128 and ae1024');
+  assert.equal(asked.lesson.estimate.perStep['2.3'], 0);
+  await show(page);
+
+  // Beside the class's runs: the teacher's model, labelled as what it is.
+  await expectText(page.locator('[data-testid=hosted-ae_latent16]'), /#\d+: test recon \d+\.\d.*test recon \d+\.\d — a model hosted by your teacher \(1 epochs on 32 images; not the exercise's 20 epochs on 50,000\)/);
+  await page.locator('[data-testid=lesson]').screenshot({ path: path.join(OUT, 'lesson-hosted.png') });
+
+  await page.locator('[data-testid=lesson-pick-1024]').click();
+  await hide(page);
+  await undrawn(page, 'step 2.6 done in a hidden page', (s) => s.lesson.step === '2.6' && s.lesson.state === 'next');
+  await show(page);
+  await page.locator('[data-testid=lesson-next]').click();
+
+  // 2.7: the engine crashes mid-run; restarted, the run finishes and the lesson moves on by itself.
+  await waitFor(page, 'a 2.7 run training', (s) => s.lesson.step === '2.7' && s.state === 'training');
+  await page.evaluate(() => window.vaelab.crashEngine());
+  const crashed = await waitFor(page, 'the lesson interrupted by the engine error', (s) => s.lesson.state === 'interrupted');
+  await page.locator('[data-testid=restart-engine]').click();
+  await hide(page);
+  const decided = await undrawn(page, 'the decision of 2.7 after the restart', (s) => s.lesson.state === 'decide' && s.lesson.step === '2.7');
+  for (const id of Object.keys(crashed.lesson.runs)) assert.equal(decided.lesson.runs[id], crashed.lesson.runs[id], `${id} resumed, not started again`);
+  await show(page);
+  await page.locator('[data-testid="lesson-pick-1.2"]').click();
+  await hide(page);
+  const end = await undrawn(page, 'the lesson done in a hidden page', (s) => s.lesson.state === 'done');
+  await show(page);
+
+  // Every exercise run is recognised, its β shown as set (not as 32 bits read back).
+  const named = end.results.filter((r) => r.exercise).map((r) => r.exercise);
+  for (const name of ['ae_latent16', 'ae_latent128', 'ae_latent1024', 'vae_latent_rep', 'vae_beta0.8', 'vae_beta1.2', 'vae_anneal']) {
+    assert.ok(named.includes(name), `${name} among the results: ${JSON.stringify(end.results)}`);
+  }
+  for (const id of ['vae08', 'vae12', 'vaeanneal']) {
+    const name = page.locator(`[data-testid=run-${end.lesson.runs[id]}] td`).nth(1);
+    await expectText(name, { vae08: /β 0\.8$/, vae12: /β 1\.2$/, vaeanneal: /β 0→1\.2 linear$/ }[id]);
+  }
+  const text = await page.locator('#runs').textContent();
+  assert.doesNotMatch(text, /\d\.\d{6,}/, 'no setting shown with float32 digits');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-report]')]);
+  const report = fs.readFileSync(await download.path(), 'utf8');
+  for (const name of ['vae_beta0.8', 'vae_beta1.2', 'vae_anneal']) assert.match(report, new RegExp(name.replace('.', '\\.')));
+  assert.doesNotMatch(report, /0\.80000|1\.20000/);
+  assert.match(page.url(), /lessonBeta=1\.2(&|$)/);
+  await page.close();
+  fs.rmSync(models, { recursive: true, force: true });
 });

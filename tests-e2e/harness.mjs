@@ -82,8 +82,10 @@ after(async () => {
   server?.close();
 });
 
-export async function open(b, query) {
+/** The page at `query`; `init` (a function) runs in it before the page's own scripts. */
+export async function open(b, query, { init } = {}) {
   const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  if (init) await page.addInitScript(init);
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
@@ -155,3 +157,44 @@ function colours(page, testid) {
 
 /** Waits until the canvas shows more than `min` distinct colours (drawn, not blank or flat). */
 export const expectDrawn = (page, testid, min, timeout) => until(`${testid} drawn with more than ${min} colours`, () => colours(page, testid), (n) => n > min, timeout);
+
+/**
+ * An init script that lets a test hide the page as Chromium hides a
+ * background tab, a minimised window or a locked screen: no animation frames
+ * (those asked for wait until the page shows again) and the main thread's
+ * timers slowed to a minute, as intensive throttling does. Needed because
+ * headless Chromium never hides a page: measured with Chromium 156
+ * `--headless=new`, a page stays `visible` with frames running behind a newer
+ * tab (`bringToFront`), in a window minimised through CDP
+ * (`Browser.setWindowBounds`) and as a target created in the background
+ * (`Target.createTarget {background: true}`); CDP has no command that sets
+ * visibility. The worker's messages and its own timers are left alone, as
+ * Chromium leaves them for a hidden tab.
+ */
+export function hidablePage() {
+  const frame = window.requestAnimationFrame.bind(window);
+  const later = window.setTimeout.bind(window);
+  const every = window.setInterval.bind(window);
+  let hidden = false;
+  const waiting = [];
+  Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(document, 'hidden', { get: () => hidden });
+  window.requestAnimationFrame = (cb) => { if (!hidden) return frame(cb); waiting.push(cb); return -1; };
+  window.setTimeout = (cb, ms, ...args) => later(cb, hidden ? Math.max(ms || 0, 60_000) : ms, ...args);
+  window.setInterval = (cb, ms, ...args) => every(cb, hidden ? Math.max(ms || 0, 60_000) : ms, ...args);
+  window.testVisibility = {
+    hide() { hidden = true; document.dispatchEvent(new Event('visibilitychange')); },
+    show() { hidden = false; document.dispatchEvent(new Event('visibilitychange')); for (const cb of waiting.splice(0)) frame(cb); },
+    framesWaiting: () => waiting.length,
+  };
+}
+
+/** Hides / shows a page opened with `{init: hidablePage}`. */
+export const hide = (page) => page.evaluate(() => window.testVisibility.hide());
+export const show = (page) => page.evaluate(() => window.testVisibility.show());
+
+/** The status, drawn or not: a hidden page draws nothing, so `waitFor` would wait for ever. */
+export const undrawn = (page, what, pred, timeout = 600_000) => until(what, () => status(page), (s) => {
+  if (s.state === 'error' && !what.includes('error')) assert.fail(`page error while waiting for ${what}: ${s.error}`);
+  return pred(s);
+}, timeout);

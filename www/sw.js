@@ -9,7 +9,7 @@ const APP = [
   './', 'index.html', 'style.css',
   'js/axes.js', 'js/banner.js', 'js/bounds.js', 'js/bounds.json', 'js/chart.js', 'js/controls.js', 'js/curves.js', 'js/data.js',
   'js/dataview.js', 'js/engine.js', 'js/exercise.json', 'js/grids.js', 'js/histograms.js', 'js/lab.js',
-  'js/latent.js', 'js/lesson.js', 'js/loader.js', 'js/main.js', 'js/models.js', 'js/progress.js',
+  'js/latent.js', 'js/lesson.js', 'js/lesson-hosted.js', 'js/lesson-time.js', 'js/loader.js', 'js/main.js', 'js/models.js', 'js/progress.js',
   'js/rdplane.js', 'js/results.js', 'js/runs.js', 'js/state.js', 'js/teacher.js', 'js/worker.js',
   '../pkg/vaelab.js', '../pkg/vaelab_bg.wasm',
 ];

@@ -23,6 +23,7 @@ export class Run {
     this.snapshot = null; // safetensors bytes after the last finished epoch
     this.plan = null; // {x, beta, capacity}: the KL weight the schedule plans over the run
     this.snapshotEpochs = 0;
+    this.timing = null; // {overheadMillis, epochs, last}: see Engine.progress
     this.weightsDropped = false;
     this.opened = null; // {name, test} for a model opened from a file or URL
     this.epoch = 0;
@@ -67,6 +68,7 @@ export class Engine {
     this.inWorker = false;
     this.dead = false;
     this.waiters = new Map();
+    this.idleWaiters = []; // dataIdle()'s
     this.ready = null;
     this.worker = null;
   }
@@ -198,12 +200,30 @@ export class Engine {
 
   /** Test hook: the worker destroys its GPUDevice. */
   loseDevice() { this.send({ cmd: 'loseDevice' }); }
+  crash() { this.send({ cmd: 'crash' }); }
 
   /** Throw the dead worker away; a new one is booted by `boot()`. */
   terminate() {
     if (this.worker) this.worker.terminate();
     this.worker = null;
     for (const [key, w] of this.waiters) { w.reject(new Error('the engine stopped')); this.waiters.delete(key); }
+    // Its data commands will never finish: nothing is loading any more.
+    this.dataPending = 0;
+    this.download = null;
+    this.dataSettled();
+  }
+
+  /**
+   * Resolves once no data command is pending. Waits on the worker's messages,
+   * not on a timer: a hidden tab's timers are throttled to one a second or
+   * slower, its messages are not.
+   */
+  dataIdle() {
+    return this.dataPending === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  dataSettled() {
+    if (this.dataPending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   die(reason, text) {
@@ -253,6 +273,7 @@ export class Engine {
       case 'data-done':
         this.dataPending = Math.max(0, this.dataPending - 1);
         this.dataDone += 1;
+        this.dataSettled();
         if (m.op === 'load') this.download = null;
         if (m.op === 'forget') for (const f of this.files.values()) f.stored = false;
         this.storage = m.storage;
@@ -277,6 +298,8 @@ export class Engine {
         break;
       case 'state':
         if (run && run.state !== 'error') run.state = m.state;
+        // A pause is no part of the device's pace: the next gap is not measured.
+        if (run && run.timing) run.timing.last = null;
         break;
       case 'progress':
         if (run) this.progress(run, m);
@@ -337,6 +360,13 @@ export class Engine {
 
   progress(run, out) {
     run.epochSize = out.epochSize || run.epochSize;
+    // The time between two calls' results beyond their steps' own: the test
+    // pass, grids, snapshots (lesson-time.js estimates the lesson from it).
+    const now = performance.now();
+    const t = run.timing || (run.timing = { overheadMillis: 0, epochs: 0, last: null });
+    if (t.last !== null) t.overheadMillis += Math.max(0, now - t.last - out.millis);
+    t.last = now;
+    if (out.epochEnd) t.epochs += 1;
     let images = 0;
     for (const s of out.steps) {
       // x0: where the step began (its β and C were set there); x: where it ended.

@@ -6,6 +6,8 @@
 // the exercise. This file decides what runs when; the engine trains.
 import { EXERCISE } from './results.js';
 import { DEFAULTS } from './state.js';
+import { lessonTime, timeText, beforeText } from './lesson-time.js';
+import { renderHosted } from './lesson-hosted.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +37,7 @@ export function lessonStatus() {
   return {
     variant: lesson.variant, step: STEPS[lesson.step]?.id ?? null, state: lesson.state,
     decisions: { ...lesson.decisions }, runs: Object.fromEntries(Object.entries(lesson.made).map(([k, r]) => [k, r.id])),
+    done: Object.keys(lesson.made).filter((k) => lesson.made[k].state === 'done'),
   };
 }
 
@@ -51,16 +54,19 @@ export function lessonOptions() {
 /**
  * `start(config)` starts a run and returns it; `select(runs)` lays runs side
  * by side; `limit(images, tests)` limits the data; `settings()` the page's
- * config (the quick variant keeps its batch size); `page` the URL options.
+ * config (the quick variant keeps its batch size); `page` the URL options;
+ * `sizes()` the training and test images a run would see now; `hosted()` the
+ * teacher's models `{models, base}` and `open(url, name)` opens one.
  * Returns URL problems (an unknown step or decision).
  */
-export function bindLesson({ start, select, limit, settings, page, update }) {
-  ctx = { start, select, limit, settings, page, update };
+export function bindLesson({ start, select, limit, settings, page, update, sizes, hosted, open }) {
+  ctx = { start, select, limit, settings, page, update, sizes, hosted, open };
   $('lesson-quick').addEventListener('click', () => begin('quick', 0));
   $('lesson-full').addEventListener('click', () => begin('full', 0));
   $('lesson-run').addEventListener('click', () => runStep());
   $('lesson-next').addEventListener('click', () => { lesson.step += 1; runStep(); });
   const problems = [];
+  if (page.classMinutes != null && !(Number(page.classMinutes) > 0)) problems.push(`classMinutes=${page.classMinutes}: use a number of minutes above 0`);
   if (page.lesson) {
     if (!['quick', 'full'].includes(page.lesson)) problems.push(`lesson=${page.lesson}: use quick or full`);
     else {
@@ -116,9 +122,11 @@ function configFor(id) {
   if (lesson.variant === 'full') {
     Object.assign(c, { numEpochs: EXERCISE.full.numEpochs, batchSize: EXERCISE.full.batchSize, lr: EXERCISE.full.lr });
   } else {
-    // A link's own batch size wins (classes on slow laptops).
+    // The quick protocol's (exercise.json); a link's own batch size and learning rate win.
+    const q = EXERCISE.quick;
     c.numEpochs = quickEpochs();
-    c.batchSize = page.batchSize;
+    c.batchSize = page.batchSize !== DEFAULTS.batchSize ? page.batchSize : q.batchSize ?? page.batchSize;
+    c.lr = page.lr !== DEFAULTS.lr ? page.lr : q.lr ?? page.lr;
   }
   return c;
 }
@@ -129,10 +137,11 @@ function quickEpochs() {
   return n !== DEFAULTS.numEpochs ? n : EXERCISE.quick.numEpochs;
 }
 
+/** Runs the step's runs still missing: after an interruption, a run that finished is not run again. */
 function runStep() {
   const missing = missingDecision();
   if (missing) { lesson.state = 'blocked'; ctx.update(); return; }
-  lesson.queue = [...STEPS[lesson.step].runs];
+  lesson.queue = STEPS[lesson.step].runs.filter((id) => lesson.made[id]?.state !== 'done');
   lesson.state = 'running';
   next();
 }
@@ -146,9 +155,14 @@ function next() {
     ctx.update();
     return;
   }
+  // Starting a run reports back at once (advanceLesson): no run is current until it exists.
+  lesson.current = null;
   lesson.current = ctx.start(configFor(id));
   if (lesson.current) lesson.made[id] = lesson.current;
-  else lesson.state = 'interrupted';
+  else {
+    lesson.state = 'interrupted';
+    lesson.note = 'the engine could not start the run';
+  }
   ctx.update();
 }
 
@@ -159,17 +173,49 @@ function decide(value) {
   runStep();
 }
 
-/** Moves the queue on when its run finished; draws the panel. */
-export function renderLesson(engine) {
+/**
+ * Moves the queue on when its run finished. Called on every message from the
+ * engine, not from drawing: a hidden tab draws nothing (no animation frames)
+ * but still receives the worker's messages, so the lesson goes on there.
+ */
+export function advanceLesson(engine) {
   const run = lesson.current;
-  if (lesson.state === 'running' && run) {
-    if (run.state === 'done') next();
-    else if (run.state === 'error' || (engine && engine.run !== run)) {
-      lesson.state = 'interrupted';
-      lesson.note = run.state === 'error' ? `run #${run.id} stopped: ${run.error}` : `run #${run.id} was replaced by another run`;
-      lesson.queue.unshift(Object.keys(lesson.made).find((k) => lesson.made[k] === run));
-    }
+  if (!run) return;
+  // The interrupted run came back (the engine restarted from its snapshot): the lesson goes on with it.
+  if (lesson.state === 'interrupted' && engine && engine.run === run && run.state !== 'error') {
+    lesson.state = 'running';
+    lesson.note = '';
   }
+  if (lesson.state !== 'running') return;
+  if (run.state === 'done') next();
+  else if (run.state === 'error' || (engine && engine.run !== run)) {
+    lesson.state = 'interrupted';
+    lesson.note = run.state === 'error' ? `run #${run.id} stopped: ${run.error}` : `run #${run.id} was replaced by another run`;
+  }
+}
+
+/** What the time estimate needs of the lesson, for `variant`. */
+function timeInputs(variant, latest) {
+  const ours = lesson.variant === variant;
+  return {
+    steps: STEPS, variant, latest, page: ctx.page, loaded: ctx.sizes(), quick: EXERCISE.quick,
+    epochs: variant === 'full' ? EXERCISE.full.numEpochs : quickEpochs(),
+    from: ours ? lesson.step : 0, made: ours ? lesson.made : {}, current: ours ? lesson.current : null,
+  };
+}
+
+/** The lesson's time on this device, for the end-to-end tests (null before anything was measured). */
+export function lessonEstimate(latest) {
+  return ctx ? lessonTime(timeInputs(lesson.variant || 'quick', latest)) : null;
+}
+
+/** Draws the panel; `latest` is the page's current run (its pace counts before the lesson has one). */
+export function renderLesson(latest) {
+  const line = lesson.variant
+    ? timeText(lessonTime(timeInputs(lesson.variant, latest)), STEPS[lesson.step].id)
+    : beforeText(lessonTime(timeInputs('quick', latest)), lessonTime(timeInputs('full', latest)));
+  $('lesson-time').textContent = line.text;
+  $('lesson-time').classList.toggle('warn', line.tooSlow);
   const step = STEPS[lesson.step];
   $('lesson-start').hidden = lesson.variant !== null;
   $('lesson-body').hidden = lesson.variant === null;
@@ -183,7 +229,7 @@ export function renderLesson(engine) {
   const said = {
     ready: 'Press "Run this step": its runs train one after another; no one needs to watch.',
     blocked: `This step needs the decision of an earlier step (${missingDecision()}).`,
-    running: `Training ${step.runs.length - lesson.queue.length} of ${step.runs.length} (${made.join(', ')}); the runs appear side by side below as they finish.`,
+    running: `Training ${step.runs.filter((id) => lesson.made[id]?.state === 'done').length + 1} of ${step.runs.length} (${made.join(', ')}); the runs appear side by side below as they finish.`,
     decide: `${step.decide?.label}? Compare the runs side by side (Runs panel), then decide:`,
     next: 'Done. Look at the runs side by side, then go on.',
     done: 'The lesson is complete: the results table holds every run against the exercise\'s thresholds; download the report for your hand-in.',
@@ -207,7 +253,10 @@ export function renderLesson(engine) {
   const picked = Object.entries(lesson.decisions).filter(([, v]) => v !== null).map(([k, v]) => `${k === 'latent' ? 'latent' : 'β'} ${v}`);
   $('lesson-decisions').textContent = picked.length ? `Your decisions: ${picked.join(', ')}.` : '';
   // The step's runs (and those it compares with) side by side.
-  const shown = [...(step.compare || []), ...step.runs].map((id) => lesson.made[id]).filter(Boolean);
+  const ids = [...(step.compare || []), ...step.runs];
+  const { models, base } = ctx.hosted();
+  renderHosted($('lesson-hosted'), { ids, made: lesson.made, hosted: models, base, busy: lesson.state === 'running', onOpen: ctx.open });
+  const shown = ids.map((id) => lesson.made[id]).filter(Boolean);
   const key = shown.map((r) => r.id).join(',');
   if (key !== lesson.shown) { lesson.shown = key; ctx.select(shown); }
 }

@@ -18,7 +18,7 @@ import { bindLab, renderLab, labStatus } from './lab.js';
 import { drawRatePlane } from './rdplane.js';
 import { renderResults, downloadReport, results } from './results.js';
 import { loadManifest, renderModels } from './models.js';
-import { bindLesson, renderLesson, lessonStatus, lessonOptions } from './lesson.js';
+import { bindLesson, advanceLesson, renderLesson, lessonStatus, lessonOptions, lessonEstimate } from './lesson.js';
 
 const $ = (id) => document.getElementById(id);
 // A preset sets the model and beta; the KL's weighting returns to the
@@ -83,12 +83,14 @@ window.vaelab = {
       // the next animation frame): a test that reads the page waits for it.
       drawn: frame === 0 && renders > 0,
       dataDone: engine ? engine.dataDone : 0,
-      lesson: lessonStatus(),
+      lesson: { ...lessonStatus(), estimate: lessonEstimate(run) },
       results: results(runs).map((r) => ({ run: r.run.id, exercise: r.exercise?.name ?? null, threshold: r.threshold, result: r.result })),
     };
   },
   /** Test hook: the worker destroys its GPU device, as a driver crash would. */
   loseDevice() { engine?.loseDevice(); },
+  /** Test hook: the engine fails as a panic in the core does (on the CPU backend too). */
+  crashEngine() { engine?.crash(); },
   /**
    * Test hook: resolves once the worker has handled every command sent before
    * it and any training call in flight has ended, so whatever they posted has
@@ -102,6 +104,8 @@ let frame = 0;
 let renders = 0;
 function update() {
   if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); });
+  // What must happen even where nothing is drawn (a hidden tab): not in render().
+  advanceLesson(engine);
   maybeAutostart();
 }
 
@@ -127,7 +131,7 @@ function render() {
   renderLab(engine, run);
   drawRatePlane($('rd-chart'), runs);
   renderResults(runs);
-  renderLesson(engine);
+  renderLesson(run);
   keepLessonInUrl();
   if (run && run.state === 'error' && !$('banner').dataset.shown) showRunError(run);
 }
@@ -270,7 +274,16 @@ function bindData() {
   drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') $('files').click(); });
 }
 
+/** Training and test images loaded, before any limit: what a lesson's runs can use. */
+function loadedImages() {
+  const files = engine ? [...engine.files] : [];
+  const count = (pick) => files.filter(([name]) => pick(name)).reduce((n, [, f]) => n + f.images, 0);
+  return { train: count((n) => n !== TEST_FILE), test: count((n) => n === TEST_FILE) };
+}
+
 // ---------- models and downloads ----------
+/** The teacher's models (models/manifest.json), which the lesson shows beside the class's runs. */
+let hosted = { models: [], base: '' };
 function bindDownloads() {
   for (const b of document.querySelectorAll('[data-download]')) {
     b.addEventListener('click', () => downloadCanvas($(b.dataset.download), `${b.dataset.download}-run${currentRun()?.id || 0}.png`));
@@ -343,18 +356,11 @@ async function openModelFromUrl(url) {
     const res = await fetch(url);
     if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
-    await until(() => engine.dataPending === 0);
+    await engine.dataIdle();
     openModel(bytes, decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url));
   } catch (e) {
     banner(`<b>Could not open the model at <code>${escapeHtml(url)}</code>:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
   }
-}
-
-function until(pred) {
-  return new Promise((resolve) => {
-    const tick = () => (pred() ? resolve() : setTimeout(tick, 100));
-    tick();
-  });
 }
 
 // ---------- engine ----------
@@ -396,7 +402,7 @@ async function restartEngine() {
     engine.files.clear();
     await engine.boot();
     feedEngine();
-    await until(() => engine.dataPending === 0);
+    await engine.dataIdle();
     if (run) {
       const done = run.snapshot ? run.snapshotEpochs : 0;
       run.tests = run.tests.slice(0, done);
@@ -466,7 +472,10 @@ async function boot() {
   update();
   if (page.model) openModelFromUrl(page.model);
   const models = new URL('models/', location.href).href;
-  renderModels(await loadManifest(models), models, (url) => openModelFromUrl(url));
+  const manifest = await loadManifest(models);
+  hosted = { models: manifest.models, base: models };
+  renderModels(manifest, models, (url) => openModelFromUrl(url));
+  update();
 }
 
 async function main() {
@@ -487,6 +496,9 @@ async function main() {
     settings: () => config,
     page,
     update,
+    sizes: loadedImages,
+    hosted: () => hosted,
+    open: (url) => openModelFromUrl(url),
   });
   $('train').addEventListener('click', () => startRun());
   $('pause').addEventListener('click', () => engine && engine.pause());

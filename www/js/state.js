@@ -37,8 +37,9 @@ const NUMERIC = Object.keys(BOUNDS).filter((k) => !BOUNDS[k].choices);
 // images / tests: use only the first N training / test images (quick classroom demos, tests).
 // model: a safetensors URL (e.g. a teacher's trained checkpoint) opened as a paused run.
 // hide / lock: a teacher's link hides parts of the page and fixes settings (teacher.js).
-// lesson, lessonStep, lessonLatent, lessonBeta: the lesson's variant, step and decisions (lesson.js).
-export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset', 'model', 'hide', 'lock', 'lesson', 'lessonStep', 'lessonLatent', 'lessonBeta'];
+// lesson, lessonStep, lessonLatent, lessonBeta: the lesson's variant, step and decisions (lesson.js);
+// classMinutes: the class period the lesson's time is weighed against (lesson-time.js).
+export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset', 'model', 'hide', 'lock', 'lesson', 'lessonStep', 'lessonLatent', 'lessonBeta', 'classMinutes'];
 
 // Latent slider: positions 0..1000 map to the table's slider range (16..1024)
 // on a log scale; the exercise's values are "stops" the slider snaps to when near.

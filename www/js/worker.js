@@ -396,6 +396,10 @@ const handlers = {
     if (gpuDevice) gpuDevice.destroy();
     else post({ type: 'refused', run: runId, message: 'no GPU device to lose (CPU backend?)' });
   },
+  /** Test hook: the engine fails as a panic in the core does, on any backend. */
+  crash() {
+    fatal('panic', 'the engine crashed (a test made it crash)');
+  },
 };
 
 // Commands are handled one at a time, in order; a command that awaits (start,
@@ -406,7 +410,7 @@ self.onmessage = (e) => {
   const handler = handlers[msg.cmd];
   if (!handler) { post({ type: 'refused', run: runId, message: `unknown command ${msg.cmd}` }); return; }
   // Pause, the test hook and data commands act at once, beside the queue.
-  if (['loseDevice', 'pause', 'load', 'files', 'forget'].includes(msg.cmd)) { handler(msg); return; }
+  if (['loseDevice', 'crash', 'pause', 'load', 'files', 'forget'].includes(msg.cmd)) { handler(msg); return; }
   queue = queue.then(() => handler(msg)).catch((err) => {
     if (isFatal(err)) fatal('panic', `the engine crashed: ${message(err)}`);
     else post({ type: 'refused', run: runId, message: message(err) });
