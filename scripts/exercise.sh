@@ -57,6 +57,9 @@ if [ "$report_only" = 0 ]; then
 fi
 
 # The report: read each run's metrics.jsonl (one line per finished epoch).
+# The quick lesson's section (its protocol sweep, written by hand from
+# scripts/lesson-check.sh) is kept as it is.
+kept="$(sed -n '/^## The quick lesson/,$p' EXERCISE.md 2>/dev/null || true)"
 RUNS="$RUNS" OUT="$OUT" DEVICE="$DEVICE" node - >EXERCISE.md <<'JS'
 const fs = require('fs');
 const os = require('os');
@@ -103,5 +106,6 @@ lines.push(missing.length ? `Still unmeasured (no full 20-epoch run): ${missing.
 lines.push('');
 console.log(lines.join('\n'));
 JS
+if [ -n "$kept" ]; then printf '%s\n' "$kept" >>EXERCISE.md; fi
 echo "wrote EXERCISE.md"
 cat EXERCISE.md
