@@ -9,8 +9,9 @@
 //! - over β 0.8 → 1 → 1.2, recon rising and KL falling;
 //! - the annealed run's recon (linear β to 1) below the constant-β run's.
 //!
-//! 21 runs of about a minute each on a fast CPU: ignored by default, run by
-//! `scripts/lesson-check.sh` (release build). EXERCISE.md records its tables.
+//! 21 runs: ignored by default, run by `scripts/lesson-check.sh` (release
+//! build). LESSON_SEEDS, and LESSON_IMAGES / _EPOCHS / _BATCH / _LR for a
+//! candidate protocol, LESSON_DEVICE=wgpu on a GPU. EXERCISE.md records the sweep.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,8 +44,26 @@ struct ExerciseRun {
 fn exercise() -> (Quick, Vec<(String, TrainConfig)>) {
     let table: serde_json::Value =
         serde_json::from_str(include_str!("../www/js/exercise.json")).expect("exercise.json");
-    let quick: Quick =
+    let mut quick: Quick =
         serde_json::from_value(table["quick"].clone()).expect("exercise.json: quick");
+    // A candidate protocol for a sweep, without editing the table.
+    let set = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.parse::<f64>().expect(name))
+    };
+    if let Some(n) = set("LESSON_IMAGES") {
+        quick.images = n as usize;
+    }
+    if let Some(n) = set("LESSON_EPOCHS") {
+        quick.num_epochs = n as usize;
+    }
+    if let Some(n) = set("LESSON_BATCH") {
+        quick.batch_size = n as usize;
+    }
+    if let Some(lr) = set("LESSON_LR") {
+        quick.lr = lr;
+    }
     let runs: Vec<ExerciseRun> =
         serde_json::from_value(table["runs"].clone()).expect("exercise.json: runs");
     let runs = runs
@@ -86,6 +105,17 @@ fn full_data() -> Dataset {
     .into()
 }
 
+/// Burn's CPU device; `LESSON_DEVICE=wgpu` in a build with the `wgpu`
+/// feature trains on the GPU (the sweep takes minutes there, hours here).
+fn device() -> Device {
+    match std::env::var("LESSON_DEVICE").as_deref() {
+        #[cfg(feature = "wgpu")]
+        Ok("wgpu") => Device::wgpu_options().init().expect("a wgpu device"),
+        Ok("flex") | Err(_) => Device::flex(),
+        Ok(other) => panic!("LESSON_DEVICE={other}: flex, or wgpu in a build with --features wgpu"),
+    }
+}
+
 /// One run of the protocol through the epoch loop the page and the CLI use;
 /// the test set is evaluated in full after the last epoch (the epochs before
 /// evaluate one image, to spend the time on training).
@@ -104,7 +134,7 @@ fn train(config: &TrainConfig, images: usize, data: &Dataset, seed: u64) -> Eval
         train,
         test: data.test.clone(),
     };
-    let mut driver = EpochDriver::new(Trainer::new(config, &Device::flex()).unwrap());
+    let mut driver = EpochDriver::new(Trainer::new(config, &device()).unwrap());
     let clock = || 0.0;
     loop {
         let data = if driver.trainer().epoch() + 1 == epochs {
