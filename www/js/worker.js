@@ -178,6 +178,16 @@ async function snapshot(id) {
   post({ type: 'snapshot', run: id, epochsDone: trainer.epoch(), bytes }, [bytes.buffer]);
 }
 
+// A macrotask by message, not by timer: a browser may throttle the timers of
+// a hidden tab's worker (Chromium has proposed it, chromestatus 6334419736461312);
+// messages are delivered as they come, so a lesson trains on in a background tab.
+const yielder = new MessageChannel();
+const yielded = [];
+yielder.port1.onmessage = () => yielded.shift()?.();
+function macrotask() {
+  return new Promise((resolve) => { yielded.push(resolve); yielder.port2.postMessage(0); });
+}
+
 async function loop(id) {
   let gridMs = 0;
   let trainedSinceGrid = 0;
@@ -203,7 +213,7 @@ async function loop(id) {
       if (out.finished) { post({ type: 'state', run: id, state: 'done' }); break; }
       // A macrotask between calls: on the CPU backend the call itself never
       // yields, and Pause must be able to arrive.
-      await new Promise((r) => setTimeout(r, 0));
+      await macrotask();
     }
   } catch (e) {
     if (isFatal(e)) return fatal('panic', `the engine crashed: ${message(e)}`);
