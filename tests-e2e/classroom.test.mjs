@@ -164,7 +164,7 @@ test('the whole quick lesson: hidden from view it goes on, an interruption rerun
     };
     look();
   }));
-  const held = await waitFor(page, 'the second lesson run paused', (s) => s.state === 'paused', 60_000);
+  const held = await waitFor(page, 'the second lesson run paused', (s) => s.state === 'paused', 300_000);
   assert.deepEqual(held.lesson.done, ['ae16']);
   const estimate = held.lesson.estimate;
   assert.ok(estimate && estimate.imagesPerSec > 0, `an estimate from the first steps: ${JSON.stringify(estimate)}`);
