@@ -87,12 +87,13 @@ test('a malformed data file gets a message naming it, and the page keeps working
 });
 
 test('out-of-range settings, from the URL or typed in, are named with their range and not applied', async () => {
-  const page = await open(browser, '?data=/nowhere/&numEpochs=-5&batchSize=1e9&targetBeta=-1&betaMode=cubic&lr=abc&preset=vae08');
+  const page = await open(browser, '?data=/nowhere/&numEpochs=-5&batchSize=1e9&targetBeta=-1&betaMode=cubic&lr=abc&preset=vae08&classMinutes=0');
   const banner = page.locator('[data-testid=banner]', { hasText: 'numEpochs=-5' });
   await banner.waitFor({ timeout: 60_000 });
   const text = await banner.textContent();
   for (const part of ['numEpochs=-5 is out of range: use a whole number from 1 to 10000', 'batchSize=1e9 is out of range',
-    'targetBeta=-1 is out of range: use a number from 0 to 100', 'betaMode=cubic is not one of constant, linear', 'lr=abc is not a number']) {
+    'targetBeta=-1 is out of range: use a number from 0 to 100', 'betaMode=cubic is not one of constant, linear', 'lr=abc is not a number',
+    'classMinutes=0: use a number of minutes above 0']) {
     assert.ok(text.includes(part), `banner lacks "${part}": ${text}`);
   }
   // Defaults (and the preset's beta) stand in for the refused values, in the form and in the link.
