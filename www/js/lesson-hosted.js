@@ -3,6 +3,7 @@
 // each lesson step lists them next to the runs the class just trained, each
 // labelled as what it is, so the class sees the quick answer and the real one.
 import { EXERCISE } from './results.js';
+import { lossesText } from './models.js';
 
 const FULL = EXERCISE.full;
 
@@ -14,11 +15,7 @@ export function hostedLabel(model) {
   return exercise ? `the exercise's model (${what}), hosted by your teacher` : `a model hosted by your teacher (${what}; not the exercise's ${FULL.numEpochs} epochs on ${FULL.trainImages.toLocaleString('en')})`;
 }
 
-function losses(lossMode, t) {
-  if (!t) return '–';
-  const kl = lossMode === 'vae' ? `, KL ${Number(t.kl).toFixed(1)}` : '';
-  return `test recon ${Number(t.recon).toFixed(1)}${kl}`;
-}
+const losses = (lossMode, t) => (t ? lossesText(lossMode, t) : '–');
 
 function cell(tag, text) {
   const c = document.createElement(tag);

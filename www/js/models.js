@@ -38,6 +38,12 @@ export async function loadManifest(base) {
   return parseManifest(await res.text());
 }
 
+/** "test recon 123.4, KL 56.7" (no KL for an AE): how a model's test losses read everywhere it is listed. */
+export function lossesText(lossMode, t) {
+  const kl = lossMode === 'vae' ? `, KL ${Number(t.kl).toFixed(1)}` : '';
+  return `test recon ${Number(t.recon).toFixed(1)}${kl}`;
+}
+
 /** Lists the models; `onOpen(url, name)` opens one. */
 export function renderModels({ models, problems }, base, onOpen) {
   const panel = $('models-panel');
@@ -47,7 +53,7 @@ export function renderModels({ models, problems }, base, onOpen) {
     const li = document.createElement('li');
     const c = m.config;
     const what = c.lossMode ? `${c.lossMode.toUpperCase()} · latent ${c.latentSize}${c.lossMode === 'vae' ? ` · β ${c.targetBeta ?? 1}${c.betaMode === 'linear' ? ' linear' : ''}` : ''}` : '';
-    const score = m.test ? ` · test recon ${Number(m.test.recon).toFixed(1)}${c.lossMode === 'vae' ? `, KL ${Number(m.test.kl).toFixed(1)}` : ''}` : '';
+    const score = m.test ? ` · ${lossesText(c.lossMode, m.test)}` : '';
     const trained = m.epochs ? ` · ${m.epochs} epochs${m.trainImages ? ` on ${m.trainImages} images` : ''}` : '';
     li.textContent = `${m.name} — ${what}${trained}${score} `;
     const b = document.createElement('button');
