@@ -1,14 +1,17 @@
-//! One run's settings, and how its KL term is weighted at each step.
+//! One run's settings and their checks against the settings table (the
+//! schedule they describe is `schedule.rs`'s).
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::loss::LossMode;
-use crate::schedule::{BetaSchedule, KlWeight, ScheduleParams};
+use crate::schedule::{BetaSchedule, ScheduleParams};
 
-/// One run's settings. Field names in JSON are camelCase (the page's URL and
-/// the wasm API use them); the command line maps the exercise's flags onto them.
-/// Every field has a default, so a config saved before a field existed still reads.
+/// One run's settings: a field per row of the settings table (`settings.rs`),
+/// whose defaults `Default` restates (a test holds them equal). Field names in
+/// JSON are camelCase (the page's URL and the wasm API use them); the command
+/// line's flags come from the table's rows. Every field has a default, so a
+/// config saved before a field existed still reads.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrainConfig {
@@ -70,10 +73,10 @@ pub fn exact_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json
 }
 
 impl TrainConfig {
-    /// Every numeric setting against the one table of ranges (`bounds.rs`);
+    /// Every numeric setting against the one settings table (`settings.rs`);
     /// the enumerated ones are checked by their types when parsed.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        use crate::bounds::check;
+        use crate::settings::check;
         check("latentSize", self.latent_size as f64)?;
         check("targetBeta", self.target_beta as f64)?;
         check("betaCycles", self.beta_cycles as f64)?;
@@ -85,62 +88,6 @@ impl TrainConfig {
         check("batchSize", self.batch_size as f64)?;
         check("lr", self.lr)?;
         check("seed", self.seed as f64)
-    }
-
-    pub fn schedule_params(&self) -> ScheduleParams {
-        ScheduleParams {
-            cycles: self.beta_cycles,
-            ramp_fraction: self.beta_ramp_fraction,
-            gamma: self.capacity_gamma,
-            capacity_max: self.capacity_max,
-        }
-    }
-
-    /// The KL's weight at `fraction` of the way through `epoch`.
-    pub fn kl_weight(&self, epoch: usize, fraction: f32) -> KlWeight {
-        self.beta_mode.weight(
-            self.target_beta,
-            epoch,
-            fraction,
-            self.num_epochs,
-            &self.schedule_params(),
-        )
-    }
-
-    /// The KL's weight over the whole run at `x` = epoch + fraction, about
-    /// `points` of them (at least 4 an epoch, so a cycle's ramp shows): the
-    /// plan the page draws before any step is taken.
-    pub fn schedule_curve(&self, points: usize) -> Vec<(f32, KlWeight)> {
-        let epochs = self.num_epochs.max(1);
-        let per_epoch = (points / epochs).max(4);
-        (0..=epochs * per_epoch)
-            .map(|i| {
-                let (epoch, k) = (i / per_epoch, i % per_epoch);
-                let fraction = k as f32 / per_epoch as f32;
-                (i as f32 / per_epoch as f32, self.kl_weight(epoch, fraction))
-            })
-            .collect()
-    }
-
-    /// The schedule in words, for logs and the page.
-    pub fn describe_schedule(&self) -> String {
-        let base = match self.beta_mode {
-            BetaSchedule::Constant => format!("beta {}", self.target_beta),
-            BetaSchedule::Linear => format!("beta 0→{} linear", self.target_beta),
-            BetaSchedule::Cyclical => format!(
-                "beta 0→{} cyclical ({} cycles, ramp {})",
-                self.target_beta, self.beta_cycles, self.beta_ramp_fraction
-            ),
-            BetaSchedule::Capacity => format!(
-                "capacity γ {} · |KL − C|, C 0→{} nats",
-                self.capacity_gamma, self.capacity_max
-            ),
-        };
-        if self.free_bits > 0.0 {
-            format!("{base}, free bits {} nats/dim", self.free_bits)
-        } else {
-            base
-        }
     }
 }
 
@@ -177,26 +124,6 @@ mod tests {
                 assert_ne!(f64::from(v), as_f64);
             }
         }
-    }
-
-    #[test]
-    fn the_planned_curve_is_the_schedule_at_each_point() {
-        let c = TrainConfig {
-            beta_mode: BetaSchedule::Cyclical,
-            num_epochs: 4,
-            beta_cycles: 2,
-            target_beta: 1.0,
-            ..Default::default()
-        };
-        let curve = c.schedule_curve(16);
-        assert_eq!(curve.len(), 17);
-        // x = 0, 0.25, …, 4; a cycle every 2 epochs, ramping over its first epoch.
-        let betas: Vec<f32> = curve.iter().map(|(_, w)| w.beta()).collect();
-        assert_eq!(
-            &betas[..9],
-            &[0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 0.0]
-        );
-        assert_eq!(curve[16], (4.0, KlWeight::Beta(1.0)));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub async fn encode(
 pub async fn decode(trainer: &Trainer, codes: &[Vec<f32>]) -> Result<Vec<f32>, TrainError> {
     let latent = trainer.config().latent_size;
     if let Some(bad) = codes.iter().find(|c| c.len() != latent) {
-        return Err(TrainError::Device(format!(
+        return Err(TrainError::Argument(format!(
             "a code of {} numbers for a model of latent size {latent}",
             bad.len()
         )));
@@ -99,7 +99,7 @@ pub async fn interpolate_samples(
     steps: usize,
 ) -> Result<Vec<f32>, TrainError> {
     if a.max(b) >= SAMPLE_COUNT {
-        return Err(TrainError::Device(format!(
+        return Err(TrainError::Argument(format!(
             "prior draw {} does not exist: there are {SAMPLE_COUNT}",
             a.max(b)
         )));
@@ -140,7 +140,7 @@ pub async fn aggregate_posterior(
         return Err(TrainError::NoTestData);
     }
     if let Some(bad) = dims.iter().find(|&&d| d >= latent) {
-        return Err(TrainError::Device(format!(
+        return Err(TrainError::Argument(format!(
             "dimension {bad} does not exist: the latent size is {latent}"
         )));
     }
@@ -207,7 +207,7 @@ pub async fn fitted_samples(
 ) -> Result<Vec<f32>, TrainError> {
     let latent = trainer.config().latent_size;
     if fit.mean.len() != latent {
-        return Err(TrainError::Device(format!(
+        return Err(TrainError::Argument(format!(
             "a fit of {} dimensions for a model of latent size {latent}",
             fit.mean.len()
         )));
@@ -227,7 +227,7 @@ mod tests {
     use super::*;
     use crate::LossMode;
     use crate::cifar::CifarImages;
-    use crate::train::TrainConfig;
+    use crate::config::TrainConfig;
     use burn::tensor::Device;
 
     fn images(n: u8) -> CifarImages {

@@ -1,7 +1,6 @@
 //! VAE Lab: autoencoders and VAEs on CIFAR-10, trained by one device-generic
 //! core natively (command line) or in the browser on WebGPU (wasm).
 
-pub mod bounds;
 pub mod checkpoint;
 pub mod cifar;
 pub mod config;
@@ -15,6 +14,7 @@ pub mod model;
 pub mod net;
 pub mod optim;
 pub mod schedule;
+pub mod settings;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]
@@ -47,8 +47,9 @@ pub fn fixtures_dir() -> std::path::PathBuf {
     data_root::fixtures_in(&data_root())
 }
 
+pub use config::TrainConfig;
 pub use dataset::{CifarFiles, Dataset, Images, Placement};
 pub use driver::{Budget, EpochDriver, EpochReport, Progress};
 pub use loss::LossMode;
 pub use schedule::BetaSchedule;
-pub use train::{TrainConfig, Trainer};
+pub use train::Trainer;

@@ -9,14 +9,15 @@ use crate::checkpoint::{self, CheckpointError};
 use crate::loss::{LossMode, kl_loss, recon_loss};
 use crate::model::{AutoEncoder, AutoEncoderConfig, Vae, VaeConfig};
 
-/// Where the VAE's decoder takes its `z` from.
+/// Where the VAE's decoder takes its `z` from: a sample of the posterior, its
+/// mean, or the caller's noise (the latent *statistics* are `latent.rs`'s).
 // Built once per step and moved, never stored in bulk: its size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
-pub enum Latent {
+pub enum ZFrom {
     /// `mu + exp(log_std) * eps` with fresh noise from the device's generator:
     /// training, and the exercise's test loss.
-    Sampled,
+    Sample,
     /// `z = mu`: the reconstruction a student sees, and PyTorch's parity numbers.
     Mean,
     /// `mu + exp(log_std) * eps` with the caller's `eps` (`[batch, latent]`):
@@ -55,7 +56,7 @@ impl Net {
     }
 
     /// Losses `(recon, kl)` for a batch; the AE has no KL term and ignores `z`.
-    pub fn losses(&self, x: Tensor<4>, z: Latent) -> (Tensor<1>, Option<Tensor<1>>) {
+    pub fn losses(&self, x: Tensor<4>, z: ZFrom) -> (Tensor<1>, Option<Tensor<1>>) {
         let (recon, kl, _) = self.losses_and_code(x, z);
         (recon, kl)
     }
@@ -65,7 +66,7 @@ impl Net {
     pub fn losses_and_code(
         &self,
         x: Tensor<4>,
-        z: Latent,
+        z: ZFrom,
     ) -> (Tensor<1>, Option<Tensor<1>>, (Tensor<2>, Option<Tensor<2>>)) {
         match self {
             Net::Ae(m) => {
@@ -76,8 +77,8 @@ impl Net {
             Net::Vae(m) => {
                 let (mu, log_std) = m.encode(x.clone());
                 let z = match z {
-                    Latent::Mean => mu.clone(),
-                    Latent::Sampled => {
+                    ZFrom::Mean => mu.clone(),
+                    ZFrom::Sample => {
                         let eps = Tensor::random(
                             mu.shape(),
                             Distribution::Normal(0.0, 1.0),
@@ -85,7 +86,7 @@ impl Net {
                         );
                         Vae::reparameterize(mu.clone(), log_std.clone(), eps)
                     }
-                    Latent::Noise(eps) => Vae::reparameterize(mu.clone(), log_std.clone(), eps),
+                    ZFrom::Noise(eps) => Vae::reparameterize(mu.clone(), log_std.clone(), eps),
                 };
                 (
                     recon_loss(x, m.decoder.forward(z)),

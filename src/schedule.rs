@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::TrainConfig;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum BetaSchedule {
@@ -69,13 +71,6 @@ impl KlWeight {
 }
 
 impl BetaSchedule {
-    /// Beta in force during `epoch` (0-based) of a run of `max_epochs`
-    /// epochs, for the exercise's two schedules (the others need [`weight`](Self::weight)).
-    pub fn beta(self, target: f32, epoch: usize, max_epochs: usize) -> f32 {
-        self.weight(target, epoch, 0.0, max_epochs, &ScheduleParams::default())
-            .beta()
-    }
-
     /// The KL's weight at `fraction` ∈ [0, 1) of the way through `epoch`.
     pub fn weight(
         self,
@@ -122,6 +117,79 @@ impl BetaSchedule {
     }
 }
 
+/// A run's schedule: how its settings weight the KL at each step.
+impl TrainConfig {
+    /// This config with the schedule group's settings (`settings.json`) taken
+    /// from `from`: what a mid-run change of β or its schedule replaces.
+    pub fn with_schedule_of(&self, from: &TrainConfig) -> TrainConfig {
+        let json = |c: &TrainConfig| serde_json::to_value(c).expect("a config is JSON");
+        let (mut to, from) = (json(self), json(from));
+        for key in crate::settings::keys_of(crate::settings::Group::Schedule) {
+            to[key] = from[key].clone();
+        }
+        serde_json::from_value(to).expect("a config's own fields read back")
+    }
+
+    pub fn schedule_params(&self) -> ScheduleParams {
+        ScheduleParams {
+            cycles: self.beta_cycles,
+            ramp_fraction: self.beta_ramp_fraction,
+            gamma: self.capacity_gamma,
+            capacity_max: self.capacity_max,
+        }
+    }
+
+    /// The KL's weight at `fraction` of the way through `epoch`.
+    pub fn kl_weight(&self, epoch: usize, fraction: f32) -> KlWeight {
+        self.beta_mode.weight(
+            self.target_beta,
+            epoch,
+            fraction,
+            self.num_epochs,
+            &self.schedule_params(),
+        )
+    }
+
+    /// The KL's weight over the whole run at `x` = epoch + fraction, about
+    /// `points` of them (at least 4 an epoch, so a cycle's ramp shows): the
+    /// plan the page draws before any step is taken.
+    pub fn schedule_curve(&self, points: usize) -> Vec<(f32, KlWeight)> {
+        let epochs = self.num_epochs.max(1);
+        let per_epoch = (points / epochs).max(4);
+        (0..=epochs * per_epoch)
+            .map(|i| {
+                let (epoch, k) = (i / per_epoch, i % per_epoch);
+                let fraction = k as f32 / per_epoch as f32;
+                (i as f32 / per_epoch as f32, self.kl_weight(epoch, fraction))
+            })
+            .collect()
+    }
+
+    /// The schedule in words, for the command line's log, in the page's own
+    /// words (`describeSchedule` in www/js/state.js; tests/one_table.rs holds
+    /// the two equal).
+    pub fn describe_schedule(&self) -> String {
+        let t = self.target_beta;
+        let base = match self.beta_mode {
+            BetaSchedule::Constant => format!("β {t}"),
+            BetaSchedule::Linear => format!("β 0→{t} linear"),
+            BetaSchedule::Cyclical => format!(
+                "β 0→{t} cyclical ×{} (ramp {})",
+                self.beta_cycles, self.beta_ramp_fraction
+            ),
+            BetaSchedule::Capacity => format!(
+                "capacity C 0→{} nats, γ {}",
+                self.capacity_max, self.capacity_gamma
+            ),
+        };
+        if self.free_bits > 0.0 {
+            format!("{base} · free bits {}", self.free_bits)
+        } else {
+            base
+        }
+    }
+}
+
 impl Default for ScheduleParams {
     fn default() -> Self {
         Self {
@@ -151,6 +219,13 @@ impl std::str::FromStr for BetaSchedule {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::loss::LossMode;
+
+    /// Beta in force at the start of `epoch` under the default parameters.
+    fn beta(s: BetaSchedule, target: f32, epoch: usize, max_epochs: usize) -> f32 {
+        s.weight(target, epoch, 0.0, max_epochs, &ScheduleParams::default())
+            .beta()
+    }
 
     fn close(a: f32, b: f32) -> bool {
         (a - b).abs() < 1e-5
@@ -159,19 +234,19 @@ mod tests {
     #[test]
     fn constant_is_the_target_at_every_epoch() {
         for epoch in [0, 10, 20] {
-            assert_eq!(BetaSchedule::Constant.beta(1.2, epoch, 20), 1.2);
+            assert_eq!(beta(BetaSchedule::Constant, 1.2, epoch, 20), 1.2);
         }
     }
 
     #[test]
     fn linear_rises_from_zero_to_the_target_at_max_epochs() {
         let s = BetaSchedule::Linear;
-        assert_eq!(s.beta(1.0, 0, 20), 0.0);
-        assert!((s.beta(1.0, 10, 20) - 0.5).abs() < 1e-7);
-        assert!((s.beta(0.8, 10, 20) - 0.4).abs() < 1e-7);
-        assert_eq!(s.beta(1.0, 20, 20), 1.0);
+        assert_eq!(beta(s, 1.0, 0, 20), 0.0);
+        assert!((beta(s, 1.0, 10, 20) - 0.5).abs() < 1e-7);
+        assert!((beta(s, 0.8, 10, 20) - 0.4).abs() < 1e-7);
+        assert_eq!(beta(s, 1.0, 20, 20), 1.0);
         // The last trained epoch (19 of 20) stays just short of the target.
-        assert!((s.beta(1.0, 19, 20) - 0.95).abs() < 1e-6);
+        assert!((beta(s, 1.0, 19, 20) - 0.95).abs() < 1e-6);
         // Held within an epoch, whatever the fraction done.
         let p = ScheduleParams::default();
         assert_eq!(s.weight(1.0, 10, 0.9, 20, &p), KlWeight::Beta(0.5));
@@ -252,5 +327,59 @@ mod tests {
                 .unwrap_err()
                 .contains("cosine")
         );
+    }
+
+    #[test]
+    fn a_schedule_change_takes_the_schedule_and_keeps_the_rest() {
+        let now = TrainConfig::default();
+        let from = TrainConfig {
+            loss_mode: LossMode::Vae,
+            latent_size: 16,
+            target_beta: 0.8,
+            beta_mode: BetaSchedule::Capacity,
+            beta_cycles: 7,
+            beta_ramp_fraction: 0.3,
+            capacity_gamma: 10.0,
+            capacity_max: 5.0,
+            free_bits: 0.25,
+            num_epochs: 3,
+            batch_size: 32,
+            lr: 0.01,
+            seed: 9,
+        };
+        let c = now.with_schedule_of(&from);
+        assert_eq!(
+            c,
+            TrainConfig {
+                target_beta: 0.8,
+                beta_mode: BetaSchedule::Capacity,
+                beta_cycles: 7,
+                beta_ramp_fraction: 0.3,
+                capacity_gamma: 10.0,
+                capacity_max: 5.0,
+                free_bits: 0.25,
+                ..now
+            }
+        );
+    }
+
+    #[test]
+    fn the_planned_curve_is_the_schedule_at_each_point() {
+        let c = TrainConfig {
+            beta_mode: BetaSchedule::Cyclical,
+            num_epochs: 4,
+            beta_cycles: 2,
+            target_beta: 1.0,
+            ..Default::default()
+        };
+        let curve = c.schedule_curve(16);
+        assert_eq!(curve.len(), 17);
+        // x = 0, 0.25, …, 4; a cycle every 2 epochs, ramping over its first epoch.
+        let betas: Vec<f32> = curve.iter().map(|(_, w)| w.beta()).collect();
+        assert_eq!(
+            &betas[..9],
+            &[0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 0.0]
+        );
+        assert_eq!(curve[16], (4.0, KlWeight::Beta(1.0)));
     }
 }

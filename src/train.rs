@@ -13,14 +13,12 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::checkpoint::CheckpointError;
-pub use crate::config::{ConfigError, TrainConfig};
+use crate::config::{ConfigError, TrainConfig};
 use crate::dataset::Images;
 use crate::loss::{LossMode, capacity_term, free_bits_kl};
-pub use crate::net::{Latent, Net, infer_architecture};
-pub use crate::optim::{MAX_GRAD_NORM, clip_global_norm};
+use crate::net::{Net, ZFrom};
 use crate::optim::{adam, optimize};
 use crate::schedule::KlWeight;
-pub use persist::saved_config;
 
 // The test pass and pictures, and the model's files: more of `impl Trainer`.
 mod eval;
@@ -50,6 +48,10 @@ pub enum TrainError {
     NoTestData,
     #[error("reading results from the device failed: {0}")]
     Device(String),
+    /// A request for something the model or the run does not have (a
+    /// dimension past the latent size, a prior draw past the fixed noise).
+    #[error("{0}")]
+    Argument(String),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
 }
@@ -154,10 +156,6 @@ impl Trainer {
         self.epoch
     }
 
-    pub fn step_count(&self) -> usize {
-        self.step
-    }
-
     pub fn is_finished(&self) -> bool {
         self.epoch >= self.config.num_epochs
     }
@@ -181,16 +179,7 @@ impl Trainer {
     /// parameters, free bits: the fields of `from` that are not the
     /// architecture or the optimiser's); takes effect from the next step.
     pub fn set_schedule(&mut self, from: &TrainConfig) -> Result<(), TrainError> {
-        let c = TrainConfig {
-            target_beta: from.target_beta,
-            beta_mode: from.beta_mode,
-            beta_cycles: from.beta_cycles,
-            beta_ramp_fraction: from.beta_ramp_fraction,
-            capacity_gamma: from.capacity_gamma,
-            capacity_max: from.capacity_max,
-            free_bits: from.free_bits,
-            ..self.config.clone()
-        };
+        let c = self.config.with_schedule_of(from);
         c.validate()?;
         self.config = c;
         Ok(())
@@ -220,13 +209,13 @@ impl Trainer {
 
     /// One optimiser step on a batch already built on [`device`](Self::device).
     pub fn train_on(&mut self, x: Tensor<4>) -> Result<(), TrainError> {
-        self.train_on_with(x, Latent::Sampled)
+        self.train_on_with(x, ZFrom::Sample)
     }
 
     /// [`train_on`](Self::train_on) with the VAE's `z` chosen by the caller
-    /// (`Latent::Noise` on [`device`](Self::device)): tests repeat PyTorch's
+    /// (`ZFrom::Noise` on [`device`](Self::device)): tests repeat PyTorch's
     /// steps with PyTorch's noise.
-    pub fn train_on_with(&mut self, x: Tensor<4>, z: Latent) -> Result<(), TrainError> {
+    pub fn train_on_with(&mut self, x: Tensor<4>, z: ZFrom) -> Result<(), TrainError> {
         let batch = x.dims()[0];
         if batch == 0 {
             return Err(TrainError::NoData);

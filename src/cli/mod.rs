@@ -4,13 +4,13 @@ mod artifacts;
 mod bench;
 mod data;
 mod plot;
+mod settings;
 mod train;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use vaelab::burn::tensor::Device;
-use vaelab::{BetaSchedule, LossMode};
 
 #[derive(Parser)]
 #[command(
@@ -92,14 +92,6 @@ impl DeviceArgs {
     }
 }
 
-pub fn parse_loss_mode(s: &str) -> Result<LossMode, String> {
-    s.parse()
-}
-
-pub fn parse_beta_mode(s: &str) -> Result<BetaSchedule, String> {
-    s.parse()
-}
-
 pub fn run() -> Result<(), String> {
     match Cli::parse().command {
         Command::Train(args) => train::run(args),
@@ -113,7 +105,7 @@ fn eval(args: EvalArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read model {}: {e}", args.model.display()))?;
     // The model first: a bad file is named before the data is read.
     let device = args.device.init()?;
-    let (net, mode, latent) = vaelab::train::Net::from_safetensors(&bytes, &device)
+    let (net, mode, latent) = vaelab::net::Net::from_safetensors(&bytes, &device)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let data = data::load(&args.data.path())?;
     let config = vaelab::TrainConfig {

@@ -5,49 +5,19 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vaelab::train::{RECON_COUNT, SAMPLE_COUNT, TrainError};
-use vaelab::{
-    BetaSchedule, Budget, Dataset, EpochDriver, Images, LossMode, TrainConfig, Trainer, grid,
-};
+use vaelab::{Budget, Dataset, EpochDriver, Images, LossMode, Trainer, grid};
 
 use super::artifacts::{EpochRecord, append_jsonl, write_png};
-use super::{DataArgs, DeviceArgs, data, parse_beta_mode, parse_loss_mode, plot};
+use super::settings::SettingArgs;
+use super::{DataArgs, DeviceArgs, data, plot};
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// Folder for metrics.jsonl, the PNGs and model.safetensors (created if missing).
     #[arg(long = "log_dir")]
     log_dir: PathBuf,
-    #[arg(long = "loss_mode", value_parser = parse_loss_mode, default_value = "ae")]
-    loss_mode: LossMode,
-    #[arg(long = "latent_size", default_value_t = 128)]
-    latent_size: usize,
-    #[arg(long = "target_beta_val", default_value_t = 1.0)]
-    target_beta_val: f32,
-    #[arg(long = "beta_mode", value_parser = parse_beta_mode, default_value = "constant")]
-    beta_mode: BetaSchedule,
-    /// cyclical: M, the number of cycles over the run (Fu et al. 2019).
-    #[arg(long = "beta_cycles", default_value_t = 4)]
-    beta_cycles: usize,
-    /// cyclical: R, the fraction of each cycle over which beta rises from 0, in (0, 1].
-    #[arg(long = "beta_ramp_fraction", default_value_t = 0.5)]
-    beta_ramp_fraction: f32,
-    /// capacity: γ in recon + γ·|KL − C| (Burgess et al. 2018).
-    #[arg(long = "capacity_gamma", default_value_t = 1000.0)]
-    capacity_gamma: f32,
-    /// capacity: C_max in nats, C rising linearly from 0 over the run.
-    #[arg(long = "capacity_max", default_value_t = 25.0)]
-    capacity_max: f32,
-    /// Free bits λ in nats per latent dimension (Kingma et al. 2016); 0 is off.
-    #[arg(long = "free_bits", default_value_t = 0.0)]
-    free_bits: f32,
-    #[arg(long = "num_epochs", default_value_t = 20)]
-    num_epochs: usize,
-    #[arg(long = "batch_size", default_value_t = 256)]
-    batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    settings: SettingArgs,
     /// Train on the first N training images only (quick runs).
     #[arg(long)]
     limit: Option<usize>,
@@ -61,21 +31,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
-    let config = TrainConfig {
-        loss_mode: args.loss_mode,
-        latent_size: args.latent_size,
-        target_beta: args.target_beta_val,
-        beta_mode: args.beta_mode,
-        beta_cycles: args.beta_cycles,
-        beta_ramp_fraction: args.beta_ramp_fraction,
-        capacity_gamma: args.capacity_gamma,
-        capacity_max: args.capacity_max,
-        free_bits: args.free_bits,
-        num_epochs: args.num_epochs,
-        batch_size: args.batch_size,
-        lr: args.lr,
-        seed: args.seed,
-    };
+    let config = args.settings.0;
     config.validate().map_err(flag_error)?;
     let mut data = data::load(&args.data.path())?;
     if let Some(n) = args.limit {
@@ -197,23 +153,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Map the core's camelCase field names back to the exercise's flags.
-fn flag_error(e: vaelab::train::ConfigError) -> String {
-    let flag = match e.field {
-        "latentSize" => "--latent_size",
-        "targetBeta" => "--target_beta_val",
-        "numEpochs" => "--num_epochs",
-        "batchSize" => "--batch_size",
-        "lr" => "--lr",
-        "seed" => "--seed",
-        "betaCycles" => "--beta_cycles",
-        "betaRampFraction" => "--beta_ramp_fraction",
-        "capacityGamma" => "--capacity_gamma",
-        "capacityMax" => "--capacity_max",
-        "freeBits" => "--free_bits",
-        other => other,
-    };
-    format!("{flag}: {}", e.message)
+/// A setting the core refuses, named by its flag (the table's row).
+fn flag_error(e: vaelab::config::ConfigError) -> String {
+    format!("{}: {}", vaelab::settings::setting(e.field).flag, e.message)
 }
 
 fn stopped(bar: &ProgressBar, dir: &std::path::Path, e: TrainError) -> String {

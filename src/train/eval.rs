@@ -3,23 +3,24 @@
 
 use burn::tensor::Tensor;
 
-use super::{EVAL_BATCH, EvalMetrics, Latent, SAMPLE_COUNT, TrainError, Trainer, read_f32};
+use super::{EVAL_BATCH, EvalMetrics, SAMPLE_COUNT, TrainError, Trainer, read_f32};
 use crate::dataset::Images;
 use crate::latent::{LatentSums, LatentUsage};
+use crate::net::ZFrom;
 
 impl Trainer {
     /// Test losses over all of `test` (the VAE at beta 1 with z sampled, as
     /// the exercise reports them).
     pub async fn evaluate(&self, test: &dyn Images) -> Result<EvalMetrics, TrainError> {
-        self.evaluate_with(test, Latent::Sampled).await
+        self.evaluate_with(test, ZFrom::Sample).await
     }
 
-    /// Test losses with the VAE's `z` chosen: `Latent::Noise` gives one row
+    /// Test losses with the VAE's `z` chosen: `ZFrom::Noise` gives one row
     /// per test image, in order, on the plain device (`device().clone().inner()`).
     pub async fn evaluate_with(
         &self,
         test: &dyn Images,
-        z: Latent,
+        z: ZFrom,
     ) -> Result<EvalMetrics, TrainError> {
         Ok(self.evaluate_all(test, z).await?.0)
     }
@@ -30,13 +31,13 @@ impl Trainer {
         &self,
         test: &dyn Images,
     ) -> Result<(EvalMetrics, LatentUsage), TrainError> {
-        self.evaluate_all(test, Latent::Sampled).await
+        self.evaluate_all(test, ZFrom::Sample).await
     }
 
     async fn evaluate_all(
         &self,
         test: &dyn Images,
-        z: Latent,
+        z: ZFrom,
     ) -> Result<(EvalMetrics, LatentUsage), TrainError> {
         if test.is_empty() {
             return Err(TrainError::NoTestData);
@@ -47,7 +48,7 @@ impl Trainer {
         let indices: Vec<usize> = (0..test.len()).collect();
         for chunk in indices.chunks(EVAL_BATCH) {
             let z = match &z {
-                Latent::Noise(eps) => Latent::Noise(eps.clone().narrow(0, chunk[0], chunk.len())),
+                ZFrom::Noise(eps) => ZFrom::Noise(eps.clone().narrow(0, chunk[0], chunk.len())),
                 other => other.clone(),
             };
             let (recon, kl, (mu, log_std)) = net.losses_and_code(test.batch(chunk, &device), z);
@@ -150,7 +151,7 @@ mod tests {
         let images = crate::cifar::CifarImages::parse("x", &bytes).unwrap();
         let eps: Vec<f32> = (0..3 * latent).map(|k| (k as f32 * 0.37).sin()).collect();
         let eps_t = Tensor::<2>::from_data(TensorData::new(eps.clone(), [3, latent]), &device);
-        let got = pollster::block_on(t.evaluate_with(&images, Latent::Noise(eps_t))).unwrap();
+        let got = pollster::block_on(t.evaluate_with(&images, ZFrom::Noise(eps_t))).unwrap();
 
         let Net::Vae(m) = t.net().valid() else {
             unreachable!()

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use super::{Net, TrainConfig, TrainError, Trainer, infer_architecture};
+use super::{TrainError, Trainer};
 use crate::checkpoint::CheckpointError;
+use crate::config::TrainConfig;
 use crate::loss::LossMode;
+use crate::net::{Net, infer_architecture};
 use crate::optim::adam;
 
 impl Trainer {
@@ -44,12 +46,14 @@ impl Trainer {
     }
 }
 
-/// The settings a model file was trained with, when `save` wrote them (a
-/// file from the exercise's PyTorch code has none): a reopened run keeps
-/// its schedule.
-pub fn saved_config(bytes: &[u8]) -> Option<TrainConfig> {
-    let meta = crate::checkpoint::metadata(bytes).ok()?;
-    serde_json::from_str(meta.get("config")?).ok()
+impl TrainConfig {
+    /// The settings a model file was trained with, when `save` wrote them (a
+    /// file from the exercise's PyTorch code has none): a reopened run keeps
+    /// its schedule.
+    pub fn saved_in(bytes: &[u8]) -> Option<TrainConfig> {
+        let meta = crate::checkpoint::metadata(bytes).ok()?;
+        serde_json::from_str(meta.get("config")?).ok()
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -70,8 +74,8 @@ mod tests {
         };
         let t = Trainer::new(config.clone(), &Device::flex()).unwrap();
         let bytes = pollster::block_on(t.save()).unwrap();
-        assert_eq!(saved_config(&bytes), Some(config));
-        assert_eq!(saved_config(b"not a model"), None);
+        assert_eq!(TrainConfig::saved_in(&bytes), Some(config));
+        assert_eq!(TrainConfig::saved_in(b"not a model"), None);
     }
 
     #[test]

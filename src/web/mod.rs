@@ -24,8 +24,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::cifar::{CifarFile, CifarImages, tar_gz_members};
+use crate::config::TrainConfig;
 use crate::dataset::{CifarFiles, Images, Placement};
-use crate::train::TrainConfig;
 
 pub use trainer::WebTrainer;
 
@@ -344,16 +344,16 @@ fn image(width: usize, height: usize, rgba: Vec<u8>) -> Result<JsValue, JsValue>
 /// The architecture a saved model file describes: `{lossMode, latentSize}`.
 #[wasm_bindgen]
 pub fn model_architecture(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let (mode, latent) = crate::train::infer_architecture(bytes).map_err(err)?;
+    let (mode, latent) = crate::net::infer_architecture(bytes).map_err(err)?;
     let mut out = serde_json::Map::new();
     // The schedule the file was trained with, when it says (a vaelab file does).
-    if let Some(saved) = crate::train::saved_config(bytes)
+    if let Some(saved) = TrainConfig::saved_in(bytes)
         && let Ok(serde_json::Value::Object(fields)) = crate::config::exact_json(&saved)
             .and_then(|text| serde_json::from_str::<serde_json::Value>(&text))
     {
-        for key in SCHEDULE_FIELDS {
-            if let Some(v) = fields.get(*key) {
-                out.insert((*key).into(), v.clone());
+        for key in crate::settings::keys_of(crate::settings::Group::Schedule) {
+            if let Some(v) = fields.get(key) {
+                out.insert(key.into(), v.clone());
             }
         }
     }
@@ -361,17 +361,6 @@ pub fn model_architecture(bytes: &[u8]) -> Result<JsValue, JsValue> {
     out.insert("latentSize".into(), latent.into());
     settings_to_js(&out)
 }
-
-/// The settings of how the KL is weighted, which a saved model carries back.
-const SCHEDULE_FIELDS: &[&str] = &[
-    "targetBeta",
-    "betaMode",
-    "betaCycles",
-    "betaRampFraction",
-    "capacityGamma",
-    "capacityMax",
-    "freeBits",
-];
 
 /// The KL's weight planned over the whole run of `config`, about `points`
 /// of them: `{x: [epochs], beta: [...], capacity: [...] | null}`.

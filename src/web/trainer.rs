@@ -50,15 +50,15 @@ macro_rules! peek {
     };
 }
 
-// The lab's calls (traversals, interpolations, the aggregate posterior):
-// a child module, so that it shares the state and the borrow macros.
-#[path = "lab.rs"]
-mod lab;
+// The latent lab's calls (traversals, interpolations, the aggregate
+// posterior: `explore.rs` bound for the page), a child module so that it
+// shares the run's state and the borrow macros.
+mod explore;
 
 #[wasm_bindgen]
 impl WebTrainer {
-    /// `config`: `{lossMode, latentSize, targetBeta, betaMode, numEpochs, batchSize, lr, seed}`
-    /// (missing fields take the exercise's defaults); `backend`: "webgpu" (default) or "cpu".
+    /// `config`: any settings of the table (`www/js/settings.json`; missing
+    /// ones take its defaults); `backend`: "webgpu" (default) or "cpu".
     pub async fn create(config: JsValue, backend: Option<String>) -> Result<WebTrainer, JsValue> {
         let config = parse_config(config)?;
         let backend = backend.unwrap_or_else(|| "webgpu".into());
@@ -196,14 +196,6 @@ impl WebTrainer {
             .driver
             .resume_at_epoch(epochs_done as usize);
         Ok(())
-    }
-
-    /// Beta for the current epoch.
-    pub fn beta(&self) -> f32 {
-        self.state
-            .try_borrow()
-            .map(|s| s.driver.trainer().beta())
-            .unwrap_or(f32::NAN)
     }
 
     /// Test images beside their reconstructions, as RGBA `{width, height, data}`:

@@ -28,9 +28,11 @@
 use safetensors::SafeTensors;
 use serde_json::Value;
 use vaelab::LossMode;
+use vaelab::TrainConfig;
 use vaelab::burn::tensor::{Device, Tensor, TensorData};
 use vaelab::cifar::CifarImages;
-use vaelab::train::{Latent, StepMetrics, TrainConfig, Trainer};
+use vaelab::net::ZFrom;
+use vaelab::train::{StepMetrics, Trainer};
 
 /// The fixture files' bytes and the mini slice they were computed from.
 pub struct Fixtures<'a> {
@@ -214,10 +216,10 @@ async fn take_steps(trainer: &mut Trainer, spec: &Value, fx: &Fixtures<'_>) -> V
         let indices: Vec<usize> = (batch * s..batch * (s + 1)).collect();
         let x = train.batch(&indices, trainer.device());
         let z = match config.loss_mode {
-            LossMode::Ae => Latent::Sampled,
+            LossMode::Ae => ZFrom::Sample,
             LossMode::Vae => {
                 let rows = eps[s * batch * latent..(s + 1) * batch * latent].to_vec();
-                Latent::Noise(Tensor::from_data(
+                ZFrom::Noise(Tensor::from_data(
                     TensorData::new(rows, [batch, latent]),
                     trainer.device(),
                 ))
@@ -276,7 +278,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
         }
     };
     if evaluate {
-        let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
+        let m = trainer.evaluate_with(&test, ZFrom::Mean).await.unwrap();
         eval(&mut checks, "init", m);
     }
 
@@ -312,7 +314,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
         },
     };
     if evaluate {
-        let m = trainer.evaluate_with(&test, Latent::Mean).await.unwrap();
+        let m = trainer.evaluate_with(&test, ZFrom::Mean).await.unwrap();
         eval(&mut checks, "after", m);
     }
     checks.0.push(weights);

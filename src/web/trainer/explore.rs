@@ -1,5 +1,5 @@
-//! What the lab shows of a model's latent code, as images and numbers the
-//! page draws: every value comes from `explore.rs`.
+//! What the latent lab shows of a model's latent code, as images and numbers
+//! the page draws: every value comes from the core's `explore.rs`.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
