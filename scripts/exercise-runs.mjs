@@ -3,14 +3,16 @@
 // exercise gives none), from the one table www/js/exercise.json: what
 // scripts/exercise.sh and scripts/pretrain.sh train. LATENT and BETA (env)
 // stand for the decisions the exercise leaves to the student ("the sharpest
-// latent", "the beta picked by samples"; defaults 1024 and 1). Run names as
+// latent", "the beta picked by samples"; unset, the table's own picks). Run names as
 // arguments print only those; an unknown one is an error naming the runs.
 import fs from 'node:fs';
 
 const table = JSON.parse(fs.readFileSync(new URL('../www/js/exercise.json', import.meta.url), 'utf8'));
-const latent = process.env.LATENT || '1024';
-const beta = process.env.BETA || '1';
-const FLAGS = { lossMode: '--loss_mode', latentSize: '--latent_size', targetBeta: '--target_beta_val', betaMode: '--beta_mode' };
+const settings = JSON.parse(fs.readFileSync(new URL('../www/js/settings.json', import.meta.url), 'utf8'));
+const latent = process.env.LATENT || String(table.picks.latentSize);
+const beta = process.env.BETA || String(table.picks.targetBeta);
+// Each setting's flag, from the one settings table the command line reads.
+const FLAGS = Object.fromEntries(settings.map((s) => [s.key, s.flag]));
 const names = table.runs.map((r) => r.name);
 const unknown = process.argv.slice(2).filter((a) => !names.includes(a));
 if (unknown.length) {

@@ -16,14 +16,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-exercise}"
-LATENT="${LATENT:-1024}"
-BETA="${BETA:-1}"
 DEVICE="${DEVICE:-flex}"
 EPOCHS="${EPOCHS:-20}"
 
 # name | flags | threshold on the last epoch's test recon ("-": none), from
 # the one table of the exercise's runs (www/js/exercise.json; the page reads it too).
-RUNS="$(LATENT="$LATENT" BETA="$BETA" scripts/exercise-runs.mjs)"
+RUNS="$(scripts/exercise-runs.mjs)"
 
 report_only=0
 names=()
@@ -37,7 +35,7 @@ done
 wanted=()
 if [ "$report_only" = 0 ] || [ ${#names[@]} != 0 ]; then
   # Exits naming the runs when one is unknown.
-  chosen="$(LATENT="$LATENT" BETA="$BETA" scripts/exercise-runs.mjs "${names[@]}")"
+  chosen="$(scripts/exercise-runs.mjs "${names[@]}")"
   [ "$report_only" = 0 ] && mapfile -t wanted < <(cut -d'|' -f1 <<<"$chosen")
 fi
 

@@ -21,11 +21,11 @@ OUT="${OUT:-www/models}"
 EPOCHS="${EPOCHS:-20}"
 DEVICE="${DEVICE:-flex}"
 WORK="${WORK:-target/pretrain}"
-RUNS="$(LATENT="${LATENT:-1024}" BETA="${BETA:-1}" scripts/exercise-runs.mjs)"
+RUNS="$(scripts/exercise-runs.mjs)"
 
 case "${1:-}" in -h|--help) sed -n '2,19p' "$0"; exit 0 ;; esac
 # Exits naming the runs when one is unknown.
-chosen="$(LATENT="${LATENT:-1024}" BETA="${BETA:-1}" scripts/exercise-runs.mjs "$@")"
+chosen="$(scripts/exercise-runs.mjs "$@")"
 mapfile -t wanted < <(cut -d'|' -f1 <<<"$chosen")
 
 bin="${VAELAB_BIN:-}"

@@ -1,15 +1,31 @@
-// The settings form: shows a config, reports edits as a new config.
+// The settings form: shows a config, reports edits as a new config. Each
+// setting's control is its row's `input` in the settings table; a radio
+// group, a select, a number or a slider reads and shows by its kind.
 import { PRESETS, latentFromSlider, sliderFromLatent } from './state.js';
-import { applyBounds } from './bounds.js';
+import { SETTINGS, SCHEDULE_KEYS, applyBounds } from './settings.js';
 
 const $ = (id) => document.getElementById(id);
+const ROWS = Object.values(SETTINGS);
+const control = (key) => document.querySelector(SETTINGS[key].input);
+// The latent slider is a log-scale position (state.js maps it through the table).
+const logSlider = (row) => row.slider?.scale === 'log';
 
-/** The inputs of each setting (a teacher's link can lock any of them). */
-const INPUTS = {
-  lossMode: 'input[name=lossMode]', latentSize: '#latent', targetBeta: '#beta', betaMode: '#schedule',
-  betaCycles: '#cycles', betaRampFraction: '#ramp', capacityGamma: '#gamma', capacityMax: '#cmax', freeBits: '#freebits',
-  numEpochs: '#epochs', batchSize: '#batch', lr: '#lr', seed: '#seed',
-};
+/** A control's value as the setting's value: a choice's name or a number. */
+function readOne(row) {
+  if (row.choices && row.input.startsWith('input[')) return document.querySelector(`${row.input}:checked`)?.value || row.default;
+  const raw = control(row.key).value;
+  if (row.choices) return raw;
+  return logSlider(row) ? latentFromSlider(Number(raw)) : Number(raw);
+}
+
+function showOne(row, value) {
+  if (row.choices && row.input.startsWith('input[')) {
+    document.querySelector(`${row.input}[value=${value}]`).checked = true;
+  } else {
+    control(row.key).value = logSlider(row) ? sliderFromLatent(value) : value;
+  }
+}
+
 let locked = [];
 
 /** Settings the page's link fixed: their inputs stay disabled, and presets that would change them too. */
@@ -18,14 +34,7 @@ export function lockSettings(keys) {
 }
 
 export function bindControls({ onChange, onPreset }) {
-  // The latent slider is a log-scale position (state.js maps it through the table).
-  applyBounds({
-    targetBeta: $('beta'), numEpochs: $('epochs'), batchSize: $('batch'), lr: $('lr'), seed: $('seed'),
-    betaCycles: $('cycles'), capacityGamma: $('gamma'), capacityMax: $('cmax'), freeBits: $('freebits'),
-  });
-  // R's range is (0, 1]: the input allows its smallest step, the table refuses 0 with its message.
-  $('ramp').min = 0;
-  $('ramp').max = 1;
+  applyBounds(Object.fromEntries(ROWS.filter((r) => !r.choices && !logSlider(r)).map((r) => [r.key, control(r.key)])));
   const presets = $('presets');
   for (const p of PRESETS) {
     const b = document.createElement('button');
@@ -35,21 +44,7 @@ export function bindControls({ onChange, onPreset }) {
     b.addEventListener('click', () => onPreset(p));
     presets.appendChild(b);
   }
-  const read = () => ({
-    lossMode: document.querySelector('input[name=lossMode]:checked')?.value || 'ae',
-    latentSize: latentFromSlider(Number($('latent').value)),
-    targetBeta: Number($('beta').value),
-    betaMode: $('schedule').value,
-    betaCycles: Number($('cycles').value),
-    betaRampFraction: Number($('ramp').value),
-    capacityGamma: Number($('gamma').value),
-    capacityMax: Number($('cmax').value),
-    freeBits: Number($('freebits').value),
-    numEpochs: Number($('epochs').value),
-    batchSize: Number($('batch').value),
-    lr: Number($('lr').value),
-    seed: Number($('seed').value),
-  });
+  const read = () => Object.fromEntries(ROWS.map((r) => [r.key, readOne(r)]));
   for (const el of document.querySelectorAll('#controls input, #controls select')) {
     if (el.type === 'file') continue;
     el.addEventListener(el.type === 'range' ? 'input' : 'change', () => onChange(read(), el));
@@ -57,29 +52,17 @@ export function bindControls({ onChange, onPreset }) {
 }
 
 export function showConfig(config) {
-  document.querySelector(`input[name=lossMode][value=${config.lossMode}]`).checked = true;
-  $('latent').value = sliderFromLatent(config.latentSize);
+  for (const row of ROWS) showOne(row, config[row.key]);
   $('latent-out').textContent = config.latentSize;
-  $('beta').value = config.targetBeta;
   $('beta-out').textContent = Number(config.targetBeta).toFixed(2);
-  $('schedule').value = config.betaMode;
-  $('cycles').value = config.betaCycles;
-  $('ramp').value = config.betaRampFraction;
-  $('gamma').value = config.capacityGamma;
-  $('cmax').value = config.capacityMax;
-  $('freebits').value = config.freeBits;
-  $('epochs').value = config.numEpochs;
-  $('batch').value = config.batchSize;
-  $('lr').value = config.lr;
-  $('seed').value = config.seed;
   const vae = config.lossMode === 'vae';
-  for (const id of ['schedule', 'cycles', 'ramp', 'gamma', 'cmax', 'freebits']) $(id).disabled = !vae;
+  for (const key of SCHEDULE_KEYS) control(key).disabled = !vae;
   // The capacity objective has no β: its γ and C take the slider's place.
   $('beta').disabled = !vae || config.betaMode === 'capacity';
   $('cyclical-params').hidden = config.betaMode !== 'cyclical';
   $('capacity-params').hidden = config.betaMode !== 'capacity';
   for (const key of locked) {
-    for (const el of document.querySelectorAll(INPUTS[key])) {
+    for (const el of document.querySelectorAll(SETTINGS[key].input)) {
       el.disabled = true;
       el.title = 'Locked by the teacher\'s link';
     }

@@ -2,7 +2,8 @@
 // commands go out as messages, and what comes back is folded into Run
 // objects that the views draw. Nothing here trains or evaluates.
 
-import { SCHEDULE_KEYS, describeSchedule } from './state.js';
+import { describeSchedule } from './state.js';
+import { SCHEDULE_KEYS } from './settings.js';
 
 let nextRunId = 1;
 /** Weights of earlier runs kept for the lab (AE beside VAE), oldest dropped first. */

@@ -2,6 +2,8 @@
 // scripts/pretrain.sh beside the models it trained. The page lists them and
 // opens one as a paused run (as `?model=<url>` does). No manifest: nothing
 // listed; a malformed one: said plainly, and the page works on without it.
+import { describe } from './state.js';
+import { DEFAULTS } from './settings.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,7 +54,7 @@ export function renderModels({ models, problems }, base, onOpen) {
   list.replaceChildren(...models.map((m) => {
     const li = document.createElement('li');
     const c = m.config;
-    const what = c.lossMode ? `${c.lossMode.toUpperCase()} · latent ${c.latentSize}${c.lossMode === 'vae' ? ` · β ${c.targetBeta ?? 1}${c.betaMode === 'linear' ? ' linear' : ''}` : ''}` : '';
+    const what = c.lossMode ? describe({ ...DEFAULTS, ...c }) : '';
     const score = m.test ? ` · ${lossesText(c.lossMode, m.test)}` : '';
     const trained = m.epochs ? ` · ${m.epochs} epochs${m.trainImages ? ` on ${m.trainImages} images` : ''}` : '';
     li.textContent = `${m.name} — ${what}${trained}${score} `;

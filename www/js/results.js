@@ -4,7 +4,8 @@
 // (fewer epochs or images, other settings). Exported as an HTML report with
 // each run's grids embedded, for a lab hand-in.
 import EXERCISE from './exercise.json' with { type: 'json' };
-import { DEFAULTS, SCHEDULE_KEYS, describe } from './state.js';
+import { describe } from './state.js';
+import { DEFAULTS, SCHEDULE_KEYS } from './settings.js';
 import { snapshot, download } from './grids.js';
 
 export { EXERCISE };

@@ -1,38 +1,22 @@
 // The one settings object, and its round trip through the URL, so that a
 // teacher's link opens the page with the same run. Field names are those of
 // the wasm TrainConfig (camelCase), so the object goes to Rust unchanged.
-import { BOUNDS, problem } from './bounds.js';
+import EXERCISE from './exercise.json' with { type: 'json' };
+import { SETTINGS, DEFAULTS, ARCHITECTURE_KEYS, problem } from './settings.js';
 
-export const DEFAULTS = Object.freeze({
-  lossMode: 'ae',
-  latentSize: 128,
-  targetBeta: 1,
-  betaMode: 'constant',
-  // The schedules beyond the exercise (their papers' defaults).
-  betaCycles: 4,
-  betaRampFraction: 0.5,
-  capacityGamma: 1000,
-  capacityMax: 25,
-  freeBits: 0,
-  numEpochs: 20,
-  batchSize: 256,
-  lr: 0.001,
-  seed: 0,
-});
-
-// The exercise's runs. "The sharpest latent" for the VAE runs is 1024, the AE's sharpest.
-export const PRESETS = [
-  { id: 'ae16', label: 'AE · latent 16', config: { lossMode: 'ae', latentSize: 16 } },
-  { id: 'ae128', label: 'AE · latent 128', config: { lossMode: 'ae', latentSize: 128 } },
-  { id: 'ae1024', label: 'AE · latent 1024', config: { lossMode: 'ae', latentSize: 1024 } },
-  { id: 'vae', label: 'VAE · β 1', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1, betaMode: 'constant' } },
-  { id: 'vae08', label: 'VAE · β 0.8', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 0.8, betaMode: 'constant' } },
-  { id: 'vae12', label: 'VAE · β 1.2', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1.2, betaMode: 'constant' } },
-  { id: 'vaeanneal', label: 'VAE · linear annealing', config: { lossMode: 'vae', latentSize: 1024, targetBeta: 1, betaMode: 'linear' } },
-];
+// The exercise's runs as the page's presets: a run whose latent (or β) the
+// exercise leaves to the student's pick takes the exercise's own default pick.
+export const PRESETS = EXERCISE.runs.map((r) => ({
+  id: r.id, label: r.label,
+  config: {
+    ...r.config,
+    ...(r.latent === 'picked' ? { latentSize: EXERCISE.picks.latentSize } : {}),
+    ...(r.beta === 'picked' ? { targetBeta: EXERCISE.picks.targetBeta } : {}),
+  },
+}));
 
 // Numeric settings are the table's rows without a list of choices.
-const NUMERIC = Object.keys(BOUNDS).filter((k) => !BOUNDS[k].choices);
+const NUMERIC = Object.keys(SETTINGS).filter((k) => !SETTINGS[k].choices);
 // Page options that are not part of the training config.
 // images / tests: use only the first N training / test images (quick classroom demos, tests).
 // model: a safetensors URL (e.g. a teacher's trained checkpoint) opened as a paused run.
@@ -43,7 +27,7 @@ export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'pr
 
 // Latent slider: positions 0..1000 map to the table's slider range (16..1024)
 // on a log scale; the exercise's values are "stops" the slider snaps to when near.
-const { min: LAT_LO, max: LAT_HI } = BOUNDS.latentSize.slider;
+const { min: LAT_LO, max: LAT_HI } = SETTINGS.latentSize.slider;
 const LOG_LO = Math.log(LAT_LO), LOG_HI = Math.log(LAT_HI);
 export function latentFromSlider(pos) {
   const v = Math.exp(LOG_LO + (LOG_HI - LOG_LO) * (pos / 1000));
@@ -97,9 +81,6 @@ export function toQuery(config, page = {}) {
   return s ? `?${s}` : '';
 }
 
-/** The fields that say how the KL is weighted: changed mid-run, they apply from the next step. */
-export const SCHEDULE_KEYS = ['targetBeta', 'betaMode', 'betaCycles', 'betaRampFraction', 'capacityGamma', 'capacityMax', 'freeBits'];
-
 export function describeSchedule(c) {
   const d = { ...DEFAULTS, ...c };
   const sched = {
@@ -117,5 +98,5 @@ export function describe(config) {
 
 /** Settings that define the network: changing them needs a new run. */
 export function sameArchitecture(a, b) {
-  return a.lossMode === b.lossMode && a.latentSize === b.latentSize;
+  return ARCHITECTURE_KEYS.every((k) => a[k] === b[k]);
 }
