@@ -7,10 +7,12 @@ const CACHE = 'vaelab-app-v1';
 /** Everything the page and its worker load (tests check this list against www/js/). */
 const APP = [
   './', 'index.html', 'style.css',
-  'js/axes.js', 'js/banner.js', 'js/bounds.js', 'js/bounds.json', 'js/chart.js', 'js/controls.js', 'js/curves.js', 'js/data.js',
-  'js/dataview.js', 'js/engine.js', 'js/exercise.json', 'js/grids.js', 'js/histograms.js', 'js/lab.js',
-  'js/latent.js', 'js/lesson.js', 'js/lesson-hosted.js', 'js/lesson-time.js', 'js/loader.js', 'js/main.js', 'js/models.js', 'js/progress.js',
-  'js/rdplane.js', 'js/results.js', 'js/runs.js', 'js/state.js', 'js/teacher.js', 'js/worker.js',
+  'js/app.js', 'js/axes.js', 'js/banner.js', 'js/chart.js', 'js/controls.js', 'js/curves.js', 'js/data-panel.js',
+  'js/data.js', 'js/dataview.js', 'js/engine.js', 'js/exercise.json', 'js/grids.js', 'js/histograms.js', 'js/lab.js',
+  'js/latent.js', 'js/lesson-hosted.js', 'js/lesson-time.js', 'js/lesson.js', 'js/lifecycle.js', 'js/loader.js',
+  'js/main.js', 'js/model-files.js', 'js/models.js', 'js/progress.js', 'js/rdplane.js', 'js/render.js',
+  'js/results.js', 'js/runs.js', 'js/settings-flow.js', 'js/settings.js', 'js/settings.json', 'js/state.js',
+  'js/status.js', 'js/teacher.js', 'js/worker.js',
   '../pkg/vaelab.js', '../pkg/vaelab_bg.wasm',
 ];
 const ASSETS = new Set(APP.map((p) => new URL(p, self.registration.scope).pathname));

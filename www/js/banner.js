@@ -18,6 +18,15 @@ export function banner(html, { info = false, actions = [] } = {}) {
 }
 export function hideBanner() { $('banner').hidden = true; }
 
+// Whether the failure in view has been announced: a run's error is shown
+// once (not again at every frame), and a new run or a restart forgets it.
+let failureShown = false;
+export const failure = {
+  get shown() { return failureShown; },
+  markShown() { failureShown = true; },
+  forget() { failureShown = false; },
+};
+
 export function escapeHtml(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 }

@@ -1,0 +1,94 @@
+// Models as files: downloads (grids, metrics, report, weights), a model
+// opened from a file or a URL as a paused run, and what the page does when
+// the engine has started (or refused) one.
+import { app, currentRun } from './app.js';
+import { describe } from './state.js';
+import { ARCHITECTURE_KEYS, SCHEDULE_KEYS } from './settings.js';
+import { banner, hideBanner, escapeHtml, failure } from './banner.js';
+import { downloadCanvas, download } from './grids.js';
+import { showConfig } from './controls.js';
+import { csv } from './runs.js';
+import { downloadReport } from './results.js';
+import { update } from './render.js';
+import { syncUrl } from './settings-flow.js';
+
+const $ = (id) => document.getElementById(id);
+
+export function bindDownloads() {
+  for (const b of document.querySelectorAll('[data-download]')) {
+    b.addEventListener('click', () => downloadCanvas($(b.dataset.download), `${b.dataset.download}-run${currentRun()?.id || 0}.png`));
+  }
+  $('download-csv').addEventListener('click', () => {
+    const chosen = app.runs.filter((r) => app.selected.has(r.id));
+    const list = chosen.length ? chosen : [currentRun()].filter(Boolean);
+    const text = list.map(csv).map((c, i) => (i ? c.split('\n').slice(1).join('\n') : c)).join('');
+    download(new Blob([text], { type: 'text/csv' }), 'vaelab-metrics.csv');
+  });
+  $('download-report').addEventListener('click', () => downloadReport(app.runs));
+  $('download-model').addEventListener('click', async () => {
+    const run = currentRun();
+    if (!run) return;
+    try {
+      const bytes = app.engine.dead || run !== app.engine.run ? run.snapshot : await app.engine.save();
+      if (!bytes) throw new Error('this run\'s weights are no longer held (only the current run keeps them)');
+      download(new Blob([bytes]), `vaelab-${run.config.lossMode}${run.config.latentSize}-epoch${run.epoch}.safetensors`);
+    } catch (e) {
+      banner(`<b>Could not save the model:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
+    }
+  });
+  $('load-model').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    e.target.value = '';
+    if (file) openModel(new Uint8Array(await file.arrayBuffer()), file.name);
+  });
+}
+
+/**
+ * A saved model (ours or the PyTorch exercise's) becomes a paused run: the
+ * engine reads its architecture, evaluates it once and draws its grids; no
+ * step is taken until Resume.
+ */
+function openModel(bytes, name) {
+  if (!app.engine || app.engine.dead) return;
+  if (app.engine.testSize === 0) {
+    banner(`<b>Cannot open ${escapeHtml(name)} yet:</b> the test images (<code>test_batch.bin</code>) are not loaded.`, { actions: [['Dismiss', hideBanner]] });
+    return;
+  }
+  hideBanner();
+  failure.forget();
+  const run = app.engine.start(app.config, { model: bytes, paused: true });
+  run.opened = { name };
+  app.runs.push(run);
+  update();
+}
+
+export function onStarted(run) {
+  if (!run.opened) return;
+  // The architecture, and the schedule a VAE Lab file was trained with.
+  const keep = [...ARCHITECTURE_KEYS, ...SCHEDULE_KEYS];
+  app.config = { ...app.config, ...Object.fromEntries(keep.filter((k) => k in run.config).map((k) => [k, run.config[k]])) };
+  showConfig(app.config);
+  syncUrl();
+  banner(`Opened ${escapeHtml(run.opened.name)}: ${escapeHtml(describe(run.config))}. Press Resume to train it further.`, { info: true, actions: [['Dismiss', hideBanner]] });
+}
+
+export function onStartFailed(run) {
+  const i = app.runs.indexOf(run);
+  if (run.opened && i >= 0) app.runs.splice(i, 1);
+  if (app.engine.run === run) app.engine.run = null;
+  banner(run.opened ? `<b>${escapeHtml(run.opened.name)} is not a model this page can load:</b> ${escapeHtml(run.error)}` : `<b>The run could not start:</b> ${escapeHtml(run.error)}`, { actions: [['Dismiss', hideBanner]] });
+  failure.markShown();
+}
+
+/** `?model=<url>`: a checkpoint hosted next to the page opens as a paused run once the test set is in. */
+export async function openModelFromUrl(url) {
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    await app.engine.dataIdle();
+    openModel(bytes, decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url));
+  } catch (e) {
+    banner(`<b>Could not open the model at <code>${escapeHtml(url)}</code>:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
+  }
+}
