@@ -37,6 +37,10 @@ pub fn tile_rgba(images: &[&[u8]], cols: usize, gap: usize) -> (usize, usize, Ve
     (w, h, out)
 }
 
+/// Pixels between the images of the figures (the page's lab finds an image
+/// under the pointer by it: www/js/core.json).
+pub const GAP: usize = 2;
+
 /// The exercise's reconstruction figure: each test image followed by its
 /// reconstruction, in pairs across `pairs_per_row` pairs a row. Both come as
 /// model values (`[N, 3, 32, 32]`); the originals map back to their bytes exactly.
@@ -51,14 +55,14 @@ pub fn recon_pairs_rgba(
         .zip(recon.chunks_exact(IMAGE_BYTES))
         .flat_map(|(x, y)| [x, y])
         .collect();
-    tile_rgba(&tiles, pairs_per_row * 2, 2)
+    tile_rgba(&tiles, pairs_per_row * 2, GAP)
 }
 
 /// Samples in a square-ish grid.
 pub fn samples_rgba(samples: &[f32], cols: usize) -> (usize, usize, Vec<u8>) {
     let bytes = to_bytes(samples);
     let tiles: Vec<&[u8]> = bytes.chunks_exact(IMAGE_BYTES).collect();
-    tile_rgba(&tiles, cols, 2)
+    tile_rgba(&tiles, cols, GAP)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

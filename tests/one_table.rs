@@ -88,3 +88,30 @@ fn the_pages_defaults_and_groups_are_the_cores() {
         .collect();
     assert_eq!(page_schedule, schedule);
 }
+
+#[test]
+fn the_pages_copy_of_the_cores_constants_is_the_cores() {
+    let core: serde_json::Value =
+        serde_json::from_str(include_str!("../www/js/core.json")).unwrap();
+    let files: Vec<&str> = core["trainFiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(files, vaelab::cifar::TRAIN_FILES);
+    assert_eq!(core["testFile"], vaelab::cifar::TEST_FILE);
+    assert_eq!(core["recordBytes"], vaelab::cifar::RECORD_BYTES);
+    assert_eq!(
+        core["imageSize"].as_u64().unwrap().pow(2) * 3,
+        vaelab::cifar::IMAGE_BYTES as u64
+    );
+    assert_eq!(core["gridGap"], vaelab::grid::GAP);
+    assert_eq!(core["sampleCount"], vaelab::train::SAMPLE_COUNT);
+    // A grid of one image is the image and a gap all round: the gap the page assumes.
+    let (w, _, _) = vaelab::grid::samples_rgba(&[0.5; 3 * 32 * 32], 1);
+    assert_eq!(
+        w as u64,
+        core["imageSize"].as_u64().unwrap() + 2 * core["gridGap"].as_u64().unwrap()
+    );
+}

@@ -2,12 +2,14 @@
 // traversals, interpolations and the aggregate posterior of the current
 // run's model, and draws what comes back. Which images and dimensions to
 // show is decided here; every number and pixel comes from the core.
+import CORE from './core.json' with { type: 'json' };
 import { drawImage, clear } from './grids.js';
 import { drawHistograms } from './histograms.js';
 
 const $ = (id) => document.getElementById(id);
 const STRIP = { count: 16, cols: 8 };
-const CELL = 34; // a 32-pixel image and its 2-pixel gap, as grid.rs tiles them
+// A 32-pixel image and its gap, as grid.rs tiles them.
+const CELL = CORE.imageSize + CORE.gridGap;
 const STEPS = 10;
 const SWEEP = { limit: 3, steps: 9 };
 const TOP_DIMS = 5; // traversal rows, plus one dead dimension
@@ -45,7 +47,7 @@ export function bindLab(getEngine, getRun, getRuns, update) {
     const c = e.currentTarget;
     // Canvas pixels from CSS pixels (the strip is shown scaled).
     const x = (e.offsetX * c.width) / c.clientWidth, y = (e.offsetY * c.height) / c.clientHeight;
-    const col = Math.floor((x - 2) / CELL), row = Math.floor((y - 2) / CELL);
+    const col = Math.floor((x - CORE.gridGap) / CELL), row = Math.floor((y - CORE.gridGap) / CELL);
     const i = row * STRIP.cols + col;
     if (col < 0 || col >= STRIP.cols || row < 0 || i >= STRIP.count) return;
     if (lab.picks.length >= 2 || lab.picks[0] === i) lab.picks = [i];
@@ -53,7 +55,7 @@ export function bindLab(getEngine, getRun, getRuns, update) {
     refresh();
   });
   $('lab-next-pair').addEventListener('click', () => {
-    lab.pair = lab.pair.map((p) => (p + 2) % 100);
+    lab.pair = lab.pair.map((p) => (p + 2) % CORE.sampleCount);
     refresh();
   });
 }

@@ -9,6 +9,7 @@
 
 import init, * as wasm from '../../pkg/vaelab.js';
 import { Store, loadAll, loadPicked } from './loader.js';
+import CORE from './core.json' with { type: 'json' };
 
 /** Milliseconds of training per call: Pause and settings wait at most this long (plus one step). */
 const CALL_MS = 250;
@@ -167,7 +168,7 @@ async function grids(id) {
   const t0 = performance.now();
   const recon = image(await trainer.reconstruct());
   const cfg = trainer.config();
-  const samples = cfg.lossMode === 'vae' ? image(await trainer.sample(100, 10)) : null;
+  const samples = cfg.lossMode === 'vae' ? image(await trainer.sample(CORE.sampleCount, 10)) : null;
   const transfer = [recon.data.buffer, ...(samples ? [samples.data.buffer] : [])];
   post({ type: 'grids', run: id, recon, samples }, transfer);
   return performance.now() - t0;
