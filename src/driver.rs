@@ -267,8 +267,8 @@ impl EpochDriver {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::TrainConfig;
     use crate::cifar::{Cifar10, CifarFile, CifarImages};
+    use crate::config::TrainConfig;
     use crate::dataset::{CifarFiles, Placement};
     use burn::tensor::Device;
 
@@ -322,7 +322,7 @@ mod tests {
     /// Every step's KL weight over a 2-epoch VAE run of 4 steps per epoch.
     fn steps_of(config: TrainConfig) -> Vec<StepMetrics> {
         let config = TrainConfig {
-            loss_mode: crate::LossMode::Vae,
+            loss_mode: crate::loss::LossMode::Vae,
             latent_size: 2,
             batch_size: 2,
             num_epochs: 2,
@@ -340,7 +340,7 @@ mod tests {
 
     #[test]
     fn schedules_move_step_by_step_through_the_epoch() {
-        use crate::BetaSchedule;
+        use crate::schedule::BetaSchedule;
         // M = 2 cycles over 2 epochs, R = 0.5: each epoch is a cycle whose
         // first half (2 of its 4 steps) ramps beta from 0 to the target.
         let cyclical = steps_of(TrainConfig {

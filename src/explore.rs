@@ -225,9 +225,9 @@ pub async fn fitted_samples(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::LossMode;
     use crate::cifar::CifarImages;
     use crate::config::TrainConfig;
+    use crate::loss::LossMode;
     use burn::tensor::Device;
 
     fn images(n: u8) -> CifarImages {

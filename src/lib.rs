@@ -46,10 +46,3 @@ pub fn data_root_with(setting: Option<std::ffi::OsString>) -> std::path::PathBuf
 pub fn fixtures_dir() -> std::path::PathBuf {
     data_root::fixtures_in(&data_root())
 }
-
-pub use config::TrainConfig;
-pub use dataset::{CifarFiles, Dataset, Images, Placement};
-pub use driver::{Budget, EpochDriver, EpochReport, Progress};
-pub use loss::LossMode;
-pub use schedule::BetaSchedule;
-pub use train::Trainer;

@@ -122,11 +122,11 @@ pub fn check(field: &'static str, value: f64) -> Result<(), ConfigError> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::{BetaSchedule, LossMode};
+    use crate::{loss::LossMode, schedule::BetaSchedule};
 
     #[test]
     fn every_setting_of_the_config_has_a_row_and_the_choices_are_the_cores() {
-        let config = serde_json::to_value(crate::TrainConfig::default()).unwrap();
+        let config = serde_json::to_value(crate::config::TrainConfig::default()).unwrap();
         let fields: Vec<&String> = config.as_object().unwrap().keys().collect();
         let rows: Vec<&String> = settings().iter().map(|s| &s.key).collect();
         let (mut fields, mut rows) = (fields, rows);
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_configs_defaults_are_the_tables() {
-        let text = crate::config::exact_json(&crate::TrainConfig::default()).unwrap();
+        let text = crate::config::exact_json(&crate::config::TrainConfig::default()).unwrap();
         let config: serde_json::Value = serde_json::from_str(&text).unwrap();
         for s in settings() {
             assert!(

@@ -19,7 +19,10 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use vaelab::cifar::{Cifar10, FULL_DIR, TEST_FILE, TRAIN_FILES};
 use vaelab::train::EvalMetrics;
-use vaelab::{Budget, Dataset, EpochDriver, Images, TrainConfig, Trainer, burn::tensor::Device};
+use vaelab::{
+    burn::tensor::Device, config::TrainConfig, dataset::Dataset, dataset::Images, driver::Budget,
+    driver::EpochDriver, train::Trainer,
+};
 
 /// The quick lesson's protocol, as the page reads it.
 #[derive(Deserialize, Debug)]

@@ -8,8 +8,9 @@ use std::process::Command;
 use vaelab::cifar::{CLASSES, Cifar10, CifarFile, DataError, MINI_DIR, TEST_FILE, TRAIN_FILES};
 use vaelab::dataset::{DeviceImages, ImageSet};
 use vaelab::{
-    Budget, CifarFiles, Dataset, EpochDriver, Images, LossMode, Placement, TrainConfig, Trainer,
-    burn::tensor::Device,
+    burn::tensor::Device, config::TrainConfig, dataset::CifarFiles, dataset::Dataset,
+    dataset::Images, dataset::Placement, driver::Budget, driver::EpochDriver, loss::LossMode,
+    train::Trainer,
 };
 
 /// The mini slice under the data root. Tests that call this carry

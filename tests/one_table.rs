@@ -2,10 +2,11 @@
 //! the page's JavaScript (run by Node, as the page tests run it) and the core
 //! must agree on them. Node is part of the test set-up (scripts/setup.sh);
 //! without it this test says SKIPPED, or fails under CI.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::process::Command;
 
-use vaelab::{BetaSchedule, LossMode, TrainConfig};
+use vaelab::{config::TrainConfig, loss::LossMode, schedule::BetaSchedule};
 
 /// `expression` evaluated by Node with the page's modules `state` and
 /// `settings` imported, as JSON.

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
-use vaelab::EpochReport;
+use vaelab::driver::EpochReport;
 
 pub fn write_png(path: &Path, width: usize, height: usize, rgba: Vec<u8>) -> Result<(), String> {
     let img = image::RgbaImage::from_raw(width as u32, height as u32, rgba)

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use vaelab::cifar::{CifarImages, IMAGE_BYTES, RECORD_BYTES};
-use vaelab::{LossMode, TrainConfig, Trainer};
+use vaelab::{config::TrainConfig, loss::LossMode, train::Trainer};
 
 use super::DeviceArgs;
 

@@ -108,13 +108,13 @@ fn eval(args: EvalArgs) -> Result<(), String> {
     let (net, mode, latent) = vaelab::net::Net::from_safetensors(&bytes, &device)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let data = data::load(&args.data.path())?;
-    let config = vaelab::TrainConfig {
+    let config = vaelab::config::TrainConfig {
         loss_mode: mode,
         latent_size: latent,
         seed: args.seed,
         ..Default::default()
     };
-    let mut trainer = vaelab::Trainer::new(config, &device).map_err(|e| e.to_string())?;
+    let mut trainer = vaelab::train::Trainer::new(config, &device).map_err(|e| e.to_string())?;
     trainer.load(&bytes).map_err(|e| e.to_string())?;
     let m = pollster::block_on(trainer.evaluate(&data.test)).map_err(|e| e.to_string())?;
     println!(

@@ -5,7 +5,7 @@
 use clap::builder::{PossibleValuesParser, ValueParser};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use serde_json::{Map, Value};
-use vaelab::TrainConfig;
+use vaelab::config::TrainConfig;
 use vaelab::settings::{Setting, settings};
 
 /// The run's settings, read from the flags (each absent one at the table's default).
@@ -133,10 +133,10 @@ mod tests {
         assert_eq!(
             c,
             TrainConfig {
-                loss_mode: vaelab::LossMode::Vae,
+                loss_mode: vaelab::loss::LossMode::Vae,
                 latent_size: 16,
                 target_beta: 0.8,
-                beta_mode: vaelab::BetaSchedule::Cyclical,
+                beta_mode: vaelab::schedule::BetaSchedule::Cyclical,
                 beta_cycles: 3,
                 beta_ramp_fraction: 0.25,
                 capacity_gamma: 10.0,

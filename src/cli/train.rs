@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vaelab::train::{RECON_COUNT, SAMPLE_COUNT, TrainError};
-use vaelab::{Budget, Dataset, EpochDriver, Images, LossMode, Trainer, grid};
+use vaelab::{
+    dataset::Dataset, dataset::Images, driver::Budget, driver::EpochDriver, grid, loss::LossMode,
+    train::Trainer,
+};
 
 use super::artifacts::{EpochRecord, append_jsonl, write_png};
 use super::settings::SettingArgs;

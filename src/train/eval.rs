@@ -116,7 +116,7 @@ impl Trainer {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::LossMode;
+    use crate::loss::LossMode;
     use crate::train::{Net, TrainConfig};
     use burn::tensor::{Device, TensorData};
 

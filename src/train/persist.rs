@@ -66,7 +66,7 @@ mod tests {
         let config = TrainConfig {
             loss_mode: LossMode::Vae,
             latent_size: 8,
-            beta_mode: crate::BetaSchedule::Cyclical,
+            beta_mode: crate::schedule::BetaSchedule::Cyclical,
             beta_cycles: 3,
             beta_ramp_fraction: 0.25,
             free_bits: 0.5,

@@ -27,10 +27,10 @@
 
 use safetensors::SafeTensors;
 use serde_json::Value;
-use vaelab::LossMode;
-use vaelab::TrainConfig;
 use vaelab::burn::tensor::{Device, Tensor, TensorData};
 use vaelab::cifar::CifarImages;
+use vaelab::config::TrainConfig;
+use vaelab::loss::LossMode;
 use vaelab::net::ZFrom;
 use vaelab::train::{StepMetrics, Trainer};
 
