@@ -1,7 +1,7 @@
 // The settings form: shows a config, reports edits as a new config. Each
 // setting's control is its row's `input` in the settings table; a radio
 // group, a select, a number or a slider reads and shows by its kind.
-import { PRESETS, latentFromSlider, sliderFromLatent } from './state.js';
+import { PRESETS, latentFromSlider, sliderFromLatent, exerciseValues } from './state.js';
 import { SETTINGS, SCHEDULE_KEYS, applyBounds } from './settings.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,8 +33,26 @@ export function lockSettings(keys) {
   locked = [...keys];
 }
 
+/** A slider's mark at `value`, named `label` where given. */
+function mark(value, label) {
+  const o = document.createElement('option');
+  o.value = value;
+  if (label != null) o.label = label;
+  return o;
+}
+
+/** The sliders' marks and the latent slider's help: the exercise's values, from its table. */
+function markExercise() {
+  const latents = exerciseValues('latentSize');
+  $('latent-marks').replaceChildren(...latents.map((l) => mark(sliderFromLatent(l), String(l))));
+  const { min, max } = SETTINGS.latentSize.slider;
+  $('latent-help').textContent = `Log scale, ${min} to ${max}; it snaps to the exercise's ${latents.slice(0, -1).join(', ')} and ${latents.at(-1)}.`;
+  $('beta-marks').replaceChildren(...exerciseValues('targetBeta').map((b) => mark(b)));
+}
+
 export function bindControls({ onChange, onPreset }) {
   applyBounds(Object.fromEntries(ROWS.filter((r) => !r.choices && !logSlider(r)).map((r) => [r.key, control(r.key)])));
+  markExercise();
   const presets = $('presets');
   for (const p of PRESETS) {
     const b = document.createElement('button');

@@ -25,7 +25,7 @@ export async function onDataDone(m) {
       app.dataNotes = `Not found on the server: ${missing.join(', ')}; training uses the files that are there.`;
     }
   }
-  if (m.ignored && m.ignored.length) app.dataErrors.push(`Ignored ${m.ignored.join(', ')}: expected data_batch_1.bin … data_batch_5.bin, test_batch.bin or cifar-10-binary.tar.gz`);
+  if (m.ignored && m.ignored.length) app.dataErrors.push(`Ignored ${m.ignored.join(', ')}: expected ${TRAIN_FILES[0]} … ${TRAIN_FILES.at(-1)}, ${TEST_FILE} or cifar-10-binary.tar.gz`);
   if (m.op === 'forget') app.dataNotes = 'The stored files were forgotten: the next visit downloads them again (what is loaded now stays loaded).';
   // Ask the browser not to evict what was stored (only a page can ask).
   if (app.persisted === null && [...app.engine.files.values()].some((f) => f.stored) && navigator.storage && navigator.storage.persist) {

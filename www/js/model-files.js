@@ -2,6 +2,7 @@
 // opened from a file or a URL as a paused run, and what the page does when
 // the engine has started (or refused) one.
 import { app, currentRun } from './app.js';
+import { TEST_FILE } from './data.js';
 import { describe } from './state.js';
 import { ARCHITECTURE_KEYS, SCHEDULE_KEYS } from './settings.js';
 import { banner, hideBanner, escapeHtml, failure } from './banner.js';
@@ -51,7 +52,7 @@ export function bindDownloads() {
 function openModel(bytes, name) {
   if (!app.engine || app.engine.dead) return;
   if (app.engine.testSize === 0) {
-    banner(`<b>Cannot open ${escapeHtml(name)} yet:</b> the test images (<code>test_batch.bin</code>) are not loaded.`, { actions: [['Dismiss', hideBanner]] });
+    banner(`<b>Cannot open ${escapeHtml(name)} yet:</b> the test images (<code>${TEST_FILE}</code>) are not loaded.`, { actions: [['Dismiss', hideBanner]] });
     return;
   }
   hideBanner();

@@ -2,8 +2,9 @@
 // teacher's locks, shown in the form and the URL, and applied to the run in
 // progress (a schedule or epochs change) or to a new one (an architecture).
 import { app, currentRun } from './app.js';
+import { FIRST } from './data.js';
 import { toQuery, sameArchitecture } from './state.js';
-import { DEFAULTS, SCHEDULE_KEYS, configProblems } from './settings.js';
+import { DEFAULTS, SCHEDULE_KEYS, TRAINING_KEYS, configProblems } from './settings.js';
 import { banner, hideBanner, escapeHtml, failure } from './banner.js';
 import { showConfig } from './controls.js';
 import { lockedChanges } from './teacher.js';
@@ -20,7 +21,8 @@ export function syncUrl() {
 function noteFor(next) {
   const run = currentRun();
   if (!run || run.state === 'done') return '';
-  const later = ['batchSize', 'lr', 'seed'].filter((k) => next[k] !== run.config[k]);
+  // A run takes a new number of epochs as it goes; the other training settings wait for the next run.
+  const later = TRAINING_KEYS.filter((k) => k !== 'numEpochs' && next[k] !== run.config[k]);
   return later.length ? `${later.join(', ')} apply to the next run (press Train).` : '';
 }
 
@@ -61,7 +63,7 @@ export async function applyConfig(next, { fromPreset = false } = {}) {
 export function startRun() {
   if (!app.engine || app.engine.dead) return null;
   if (app.engine.trainSize === 0 || app.engine.testSize === 0) {
-    banner('Training needs CIFAR-10: at least <code>data_batch_1.bin</code> and <code>test_batch.bin</code>. Load them in the Data panel below.', { info: true, actions: [['Dismiss', hideBanner]] });
+    banner(`Training needs CIFAR-10: at least <code>${FIRST.join('</code> and <code>')}</code>. Load them in the Data panel below.`, { info: true, actions: [['Dismiss', hideBanner]] });
     return null;
   }
   hideBanner();

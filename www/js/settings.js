@@ -16,6 +16,8 @@ const keysOf = (group) => Object.freeze(ROWS.filter((r) => r.group === group).ma
 export const ARCHITECTURE_KEYS = keysOf('architecture');
 /** The settings that say how the KL is weighted: changed mid-run, they apply from the next step. */
 export const SCHEDULE_KEYS = keysOf('schedule');
+/** The optimiser's and the data's settings. */
+export const TRAINING_KEYS = keysOf('training');
 
 /** Why `value` cannot be `key`'s value, in the core's words ("is out of range: …"), or null. */
 export function problem(key, value) {

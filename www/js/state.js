@@ -15,6 +15,11 @@ export const PRESETS = EXERCISE.runs.map((r) => ({
   },
 }));
 
+/** The values the exercise's runs give `key` (their latents 16, 128, 1024; their βs 0.8, 1, 1.2). */
+export function exerciseValues(key) {
+  return [...new Set(EXERCISE.runs.map((r) => r.config[key]).filter((v) => v != null))].sort((a, b) => a - b);
+}
+
 // Numeric settings are the table's rows without a list of choices.
 const NUMERIC = Object.keys(SETTINGS).filter((k) => !SETTINGS[k].choices);
 // Page options that are not part of the training config.
@@ -31,7 +36,7 @@ const { min: LAT_LO, max: LAT_HI } = SETTINGS.latentSize.slider;
 const LOG_LO = Math.log(LAT_LO), LOG_HI = Math.log(LAT_HI);
 export function latentFromSlider(pos) {
   const v = Math.exp(LOG_LO + (LOG_HI - LOG_LO) * (pos / 1000));
-  for (const stop of [16, 128, 1024]) if (Math.abs(Math.log(v / stop)) < 0.08) return stop;
+  for (const stop of exerciseValues('latentSize')) if (Math.abs(Math.log(v / stop)) < 0.08) return stop;
   return Math.max(LAT_LO, Math.min(LAT_HI, Math.round(v)));
 }
 export function sliderFromLatent(latent) {
