@@ -73,21 +73,19 @@ pub fn exact_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json
 }
 
 impl TrainConfig {
-    /// Every numeric setting against the one settings table (`settings.rs`);
-    /// the enumerated ones are checked by their types when parsed.
+    /// Every numeric setting against its row of the settings table
+    /// (`settings.rs`), in the table's order; the enumerated ones are checked
+    /// by their types when parsed.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        use crate::settings::check;
-        check("latentSize", self.latent_size as f64)?;
-        check("targetBeta", self.target_beta as f64)?;
-        check("betaCycles", self.beta_cycles as f64)?;
-        check("betaRampFraction", self.beta_ramp_fraction as f64)?;
-        check("capacityGamma", self.capacity_gamma as f64)?;
-        check("capacityMax", self.capacity_max as f64)?;
-        check("freeBits", self.free_bits as f64)?;
-        check("numEpochs", self.num_epochs as f64)?;
-        check("batchSize", self.batch_size as f64)?;
-        check("lr", self.lr)?;
-        check("seed", self.seed as f64)
+        let fields = serde_json::to_value(self).expect("a config is JSON");
+        for s in crate::settings::settings()
+            .iter()
+            .filter(|s| s.choices.is_none())
+        {
+            let value = fields[&s.key].as_f64().unwrap_or(f64::NAN);
+            crate::settings::check(&s.key, value)?;
+        }
+        Ok(())
     }
 }
 

@@ -112,10 +112,14 @@ impl Setting {
 }
 
 /// `value` against the row of `field`.
-pub fn check(field: &'static str, value: f64) -> Result<(), ConfigError> {
-    match setting(field).problem(value) {
+pub fn check(field: &str, value: f64) -> Result<(), ConfigError> {
+    let row = setting(field);
+    match row.problem(value) {
         None => Ok(()),
-        Some(message) => Err(ConfigError { field, message }),
+        Some(message) => Err(ConfigError {
+            field: &row.key,
+            message,
+        }),
     }
 }
 
