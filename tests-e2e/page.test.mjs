@@ -105,6 +105,10 @@ test('out-of-range settings, from the URL or typed in, are named with their rang
   // The inputs carry the table's limits; a typed value beyond them is undone and named.
   assert.equal(await page.locator('[data-testid=epochs]').getAttribute('max'), '10000');
   assert.equal(await page.locator('[data-testid=batch-size]').getAttribute('max'), '4096');
+  // The sliders mark the exercise's values (exercise.json), the latent's on its log scale.
+  await expectText(page.locator('#latent-help'), /^Log scale, 16 to 1024; it snaps to the exercise's 16, 128 and 1024\.$/);
+  assert.deepEqual(await page.locator('#latent-marks option').evaluateAll((os) => os.map((o) => [o.value, o.label])), [['0', '16'], ['500', '128'], ['1000', '1024']]);
+  assert.deepEqual(await page.locator('#beta-marks option').evaluateAll((os) => os.map((o) => o.value)), ['0.8', '1', '1.2']);
   await page.locator('[data-testid=epochs]').fill('0');
   await page.locator('[data-testid=epochs]').dispatchEvent('change');
   await expectText(page.locator('[data-testid=config-note]'), /numEpochs=0 is out of range/);
