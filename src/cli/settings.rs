@@ -36,7 +36,8 @@ fn arg(s: &'static Setting) -> Arg {
         .value_name(long.to_uppercase())
         .default_value(default)
         .value_parser(parser);
-    match &s.help {
+    // The row's help, or else what the exercise uses.
+    match s.help.as_ref().or(s.hint.as_ref()) {
         Some(help) => arg.help(help.as_str()),
         None => arg,
     }
