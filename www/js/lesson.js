@@ -6,23 +6,22 @@
 // the exercise. This file decides what runs when; the engine trains.
 import { EXERCISE } from './results.js';
 import { DEFAULTS } from './settings.js';
+import { exerciseValues } from './state.js';
 import { lessonTime, timeText, beforeText } from './lesson-time.js';
 import { renderHosted } from './lesson-hosted.js';
 
 const $ = (id) => document.getElementById(id);
 
-// The exercise's runs of a section (exercise.json groups them), and the
-// values a decision chooses among: those the section's runs trained.
-const runsOf = (...sections) => EXERCISE.runs.filter((r) => sections.includes(r.section));
-const ids = (...sections) => runsOf(...sections).map((r) => r.id);
-const values = (key, ...sections) => [...new Set(runsOf(...sections).map((r) => r.config[key]))].sort((a, b) => a - b);
+// The exercise's runs of a section (exercise.json groups them); a decision
+// chooses among the values the sections' runs trained.
+const ids = (section) => EXERCISE.runs.filter((r) => r.section === section).map((r) => r.id);
 
 export const STEPS = [
   { id: '2.3', question: 'Which latent size gives the sharpest reconstructions?', runs: ids('2.3'),
-    decide: { key: 'latent', label: 'The sharpest latent size', options: values('latentSize', '2.3') } },
+    decide: { key: 'latent', label: 'The sharpest latent size', options: exerciseValues('latentSize', ['2.3']) } },
   { id: '2.6', question: 'A VAE at the latent size you picked: how do its reconstructions and samples compare with the AE\'s?', runs: ids('2.6') },
   { id: '2.7', question: 'Which β gives the best samples?', runs: ids('2.7'), compare: ids('2.6'),
-    decide: { key: 'beta', label: 'The β with the best samples', options: values('targetBeta', '2.6', '2.7') } },
+    decide: { key: 'beta', label: 'The β with the best samples', options: exerciseValues('targetBeta', ['2.6', '2.7']) } },
   { id: '2.9', question: 'Linear annealing to the β you picked: does it beat a constant β?', runs: ids('2.9'), compare: ids('2.6') },
 ];
 

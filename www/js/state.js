@@ -15,9 +15,13 @@ export const PRESETS = EXERCISE.runs.map((r) => ({
   },
 }));
 
-/** The values the exercise's runs give `key` (their latents 16, 128, 1024; their βs 0.8, 1, 1.2). */
-export function exerciseValues(key) {
-  return [...new Set(EXERCISE.runs.map((r) => r.config[key]).filter((v) => v != null))].sort((a, b) => a - b);
+/**
+ * The values the exercise's runs give `key` (their latents 16, 128, 1024; their βs 0.8, 1, 1.2),
+ * from the runs of `sections` only where given.
+ */
+export function exerciseValues(key, sections = null) {
+  const runs = EXERCISE.runs.filter((r) => !sections || sections.includes(r.section));
+  return [...new Set(runs.map((r) => r.config[key]).filter((v) => v != null))].sort((a, b) => a - b);
 }
 
 // Numeric settings are the table's rows without a list of choices.
