@@ -232,23 +232,36 @@ async fn take_steps(trainer: &mut Trainer, spec: &Value, fx: &Fixtures<'_>) -> V
     metrics
 }
 
-/// The documented steps of `run` on `device`, from PyTorch's initial weights:
-/// for comparing two devices (or two builds) with each other.
+/// The documented steps of `run` on `device`, from PyTorch's initial weights,
+/// then the test losses (decoded at the mean) on the first `test_images` of
+/// the mini test set: for comparing two devices (or two builds) with each
+/// other.
 #[allow(
     dead_code,
     reason = "the browser test compares WebGPU with the CPU; the native test has one device"
 )]
-pub async fn steps_on(run: &str, fx: &Fixtures<'_>, device: &Device) -> Vec<StepMetrics> {
+pub async fn steps_on(
+    run: &str,
+    fx: &Fixtures<'_>,
+    device: &Device,
+    test_images: usize,
+) -> (Vec<StepMetrics>, vaelab::train::EvalMetrics) {
     let expected: Value = serde_json::from_str(fx.expected).expect("expected.json");
     let spec = &expected["runs"][run];
     let mut trainer = trainer_for(spec, fx, device);
-    take_steps(&mut trainer, spec, fx).await
+    let steps = take_steps(&mut trainer, spec, fx).await;
+    let bytes = &fx.test[..test_images * vaelab::cifar::RECORD_BYTES];
+    let test = CifarImages::parse("test_batch.bin", bytes).unwrap();
+    let eval = trainer.evaluate_with(&test, ZFrom::Mean).await.unwrap();
+    (steps, eval)
 }
 
 /// Loads PyTorch's initial weights for `run` (`"ae16"` or `"vae16"`), takes
 /// the three documented steps (with PyTorch's noise for the VAE) and compares
 /// every number with the fixture and with the float64 re-run. `evaluate` adds
-/// the test losses before and after (500 forward passes each).
+/// the test losses before and after (500 forward passes each: minutes on an
+/// emulated GPU, so the browser test leaves them to the native one and
+/// compares its own device's test losses with the CPU's in `steps_on`).
 pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) -> Vec<Check> {
     let expected: Value = serde_json::from_str(fx.expected).expect("expected.json");
     let float64: Value = serde_json::from_str(fx.float64).expect("pytorch-float64.json");
