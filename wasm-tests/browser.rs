@@ -487,38 +487,32 @@ async fn fused_webgpu_steps_equal_unfused_cpu_steps() {
                     1e-4
                 }
             };
-            let mut pairs = Vec::new();
-            for (f, p) in fused.iter().zip(&plain) {
-                let step = format!("step {}", f.step);
-                pairs.extend([
-                    (step.clone(), "recon", f.recon, p.recon, tolerance(f.step)),
-                    (step.clone(), "kl", f.kl, p.kl, tolerance(f.step)),
-                    (step.clone(), "total", f.total, p.total, tolerance(f.step)),
-                    (
-                        step,
-                        "grad norm",
-                        f.grad_norm,
-                        p.grad_norm,
-                        tolerance(f.step),
-                    ),
-                ]);
-            }
-            let last = tolerance(fused.len());
-            for (what, a, b) in [
-                ("recon at mu", fused_test.recon, plain_test.recon),
-                ("KL", fused_test.kl, plain_test.kl),
-            ] {
-                pairs.push((format!("test ({TEST_IMAGES} images)"), what, a, b, last));
-            }
-            for (when, what, a, b, tolerance) in pairs {
+            let mut compare = |what: String, a: f32, b: f32, tolerance: f64| {
                 let rel = ((a - b).abs() / b.abs().max(1.0)) as f64;
                 let line = format!(
-                    "{run} {when} {what}: fused {a} unfused {b} ({rel:.1e}, tolerance {tolerance:.0e})"
+                    "{run} {what}: fused {a} unfused {b} ({rel:.1e}, tolerance {tolerance:.0e})"
                 );
                 wasm_bindgen_test::console_log!("{line}");
                 if rel / tolerance > worst.0 {
                     worst = (rel / tolerance, line);
                 }
+            };
+            for (f, p) in fused.iter().zip(&plain) {
+                for (what, a, b) in [
+                    ("recon", f.recon, p.recon),
+                    ("kl", f.kl, p.kl),
+                    ("total", f.total, p.total),
+                    ("grad norm", f.grad_norm, p.grad_norm),
+                ] {
+                    compare(format!("step {} {what}", f.step), a, b, tolerance(f.step));
+                }
+            }
+            for (what, a, b) in [
+                ("recon at mu", fused_test.recon, plain_test.recon),
+                ("KL", fused_test.kl, plain_test.kl),
+            ] {
+                let when = format!("test ({TEST_IMAGES} images) {what}");
+                compare(when, a, b, tolerance(fused.len()));
             }
         }
         assert!(
