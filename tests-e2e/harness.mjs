@@ -141,6 +141,15 @@ export const expectHidden = (locator, timeout = 60_000) => locator.waitFor({ sta
 export const expectDisabled = (locator, timeout) => until('disabled', () => locator.isDisabled(), (d) => d, timeout);
 export const expectEnabled = (locator, timeout) => until('enabled', () => locator.isEnabled(), (d) => d, timeout);
 
+/** Longest main-thread task (ms) since `watchLongTasks`, and how many there were. */
+export async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__long = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); }).observe({ type: 'longtask', buffered: false });
+  });
+  return async () => page.evaluate(() => ({ count: window.__long.length, max: Math.max(0, ...window.__long) }));
+}
+
 /** Waits for the worker to answer everything sent before: then "no more steps" is a fact, not a wait. */
 export const settle = (page) => page.evaluate(() => window.vaelab.settle());
 

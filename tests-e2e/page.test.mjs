@@ -4,24 +4,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { OUT, HAVE_MINI, browser, noGpuBrowser, open, status, waitFor, needs, settle, expectDrawn, expectText, expectValue, expectVisible } from './harness.mjs';
+import { OUT, HAVE_MINI, browser, noGpuBrowser, open, status, waitFor, needs, settle, expectDrawn, expectText, expectValue, expectVisible, watchLongTasks } from './harness.mjs';
 
 // Under CI these run (and fail on the missing data) instead of skipping.
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 
-const TINY = '?data=/data-mini/&images=64&tests=64&batchSize=16&latentSize=16&numEpochs=3';
+// Two steps an epoch: on SwiftShader a step at batch 16 takes 12 to 25 s here, the first (which
+// compiles the kernels) no longer than the rest, so a WebGPU page test's time is its steps.
+const TINY = '?data=/data-mini/&images=32&tests=32&batchSize=16&latentSize=16&numEpochs=3';
 
 test('a run from a URL trains on WebGPU, the loss falls and the grids are drawn', { skip: NO_MINI }, async () => {
   const page = await open(browser, `${TINY}&autostart=1`);
   const first = await waitFor(page, 'training', (s) => s.metrics.length > 0);
   assert.match(first.adapter, /\S/);
   assert.notEqual(first.adapter, 'no WebGPU');
+  assert.equal(first.backend, 'webgpu');
+  assert.equal(first.engine, 'worker', 'the engine must run in a Web Worker');
+  const longTasks = await watchLongTasks(page);
   assert.equal(first.config.latentSize, 16);
   assert.equal(first.config.lossMode, 'ae');
   const done = await waitFor(page, 'the end of the run', (s) => s.state === 'done');
+  const lt = await longTasks();
+  console.log(`webgpu: main-thread long tasks while training: ${lt.count}, longest ${lt.max.toFixed(0)} ms`);
   await page.screenshot({ path: path.join(OUT, 'run-done.png') });
   assert.equal(done.testMetrics.length, 3);
-  assert.equal(done.metrics.length, 12);
+  assert.equal(done.metrics.length, 6);
   // The AE's test loss is deterministic: it must fall from epoch to epoch.
   const [t0, , t2] = done.testMetrics.map((m) => m.recon);
   assert.ok(t2 < t0, `test recon ${t0} -> ${t2} did not fall`);
@@ -33,9 +40,11 @@ test('a run from a URL trains on WebGPU, the loss falls and the grids are drawn'
   await page.close();
 });
 
+// The page's claims, not WebGPU's: on the CPU backend, where its three runs (AE, VAE, AE-128)
+// take seconds; on SwiftShader each compiled its kernels first (BENCHMARKS.md, "CI, cold").
 test('pause stops the steps, resume continues, and a preset starts a new run', { skip: NO_MINI }, async () => {
-  // Epochs enough that no device finishes the runs before the test is done with them.
-  const page = await open(browser, '?data=/data-mini/&images=32&tests=16&batchSize=8&latentSize=16&numEpochs=5000');
+  // Epochs enough that no run ends before the test is done with it.
+  const page = await open(browser, '?data=/data-mini/&backend=cpu&images=32&tests=16&batchSize=8&latentSize=16&numEpochs=5000');
   await waitFor(page, 'data', (s) => s.trainImages === 32 && s.testImages === 16);
   // The other batch files are still being asked for (the mini slice has none): wait until that ends.
   await waitFor(page, 'the end of data loading', (s) => s.state === 'idle', 60_000);
@@ -51,6 +60,7 @@ test('pause stops the steps, resume continues, and a preset starts a new run', {
   await page.click('[data-testid=mode-vae]'); // architecture change: a new run
   const vae = await waitFor(page, 'the VAE run', (s) => s.runs === 2 && s.config.lossMode === 'vae' && s.metrics.length >= 1);
   assert.equal(vae.config.latentSize, 16);
+  assert.equal(vae.backend, 'cpu', 'a new run keeps the backend');
   await page.locator('[data-testid=beta]').fill('0.5');
   await waitFor(page, 'beta 0.5 in the steps', (s) => s.metrics.length && s.metrics[s.metrics.length - 1].beta === 0.5);
   assert.equal((await status(page)).runs, 2, 'a beta change must not start a new run');

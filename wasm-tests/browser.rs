@@ -125,8 +125,10 @@ fn the_tests_run_where_the_page_runs_the_engine() {
     ignore = "SKIPPED: no CIFAR-10 mini slice at build time"
 )]
 async fn trains_on_webgpu_and_the_loss_falls() {
+    // Three epochs of two steps: a step takes about 10 s on SwiftShader, and six
+    // already take the AE's recon from 748 to 656 (12 % down; asked: 5 %).
     let t = WebTrainer::create(
-        config(r#"{"lossMode":"ae","latentSize":16,"batchSize":8,"numEpochs":6}"#),
+        config(r#"{"lossMode":"ae","latentSize":16,"batchSize":8,"numEpochs":3}"#),
         None,
     )
     .await
@@ -167,7 +169,7 @@ async fn trains_on_webgpu_and_the_loss_falls() {
             epochs += 1;
         }
     }
-    assert_eq!((steps, epochs), (12, 6));
+    assert_eq!((steps, epochs), (6, 3));
     let e = message(t.advance(None, Some(1)).await.unwrap_err());
     assert!(e.contains("finished"), "{e}");
     let after = num(&t.evaluate().await.map_err(message).unwrap(), "recon");
