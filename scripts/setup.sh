@@ -4,41 +4,21 @@
 # and (with --browser) Chromium + ChromeDriver and Firefox ESR from Debian,
 # geckodriver from crates.io, and the npm packages of the end-to-end tests.
 #
-#   scripts/setup.sh                       the wasm tools
-#   scripts/setup.sh --browser             and everything the browser tests need
-#   scripts/setup.sh --browser --no-debian all of that but Debian's packages
-#   scripts/setup.sh --debian              Debian's packages only
-#
 # On a new machine this is minutes of compiling (BENCHMARKS.md, "CI, cold"):
 # the Debian and npm downloads run beside the compiles, and the three tools
 # build into one target folder so the crates they share compile once.
-# scripts/test.sh installs Debian's packages beside the native tests instead
-# (`--debian` in the background, `--browser --no-debian` in front): they only
-# wait on the network and dpkg, and nothing before the browser tests needs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 browser=0
-debian=0
-tools=1
-for arg in "$@"; do
-  case "$arg" in
-    --browser) browser=1; debian=1 ;;
-    --no-debian) debian=0 ;;
-    --debian) debian=1; tools=0 ;;
-    *) echo "usage: scripts/setup.sh [--browser [--no-debian] | --debian]" >&2; exit 2 ;;
-  esac
-done
-# `--no-debian` before `--browser` means the same as after it.
-case " $* " in *" --no-debian "*) debian=0 ;; esac
-[ "$tools" = 0 ] && browser=0
+[ "${1:-}" = "--browser" ] && browser=1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian's packages, in the background: they only wait on the network and dpkg.
 apt_pid=""
 apt_log="$(mktemp)"
-if [ "$debian" = 1 ]; then
+if [ "$browser" = 1 ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -55,14 +35,13 @@ if [ "$debian" = 1 ]; then
     ) >"$apt_log" 2>&1 &
     apt_pid=$!
   fi
+  if [ ! -d node_modules/playwright-core ]; then
+    say "installing the end-to-end test packages (npm ci)"
+    npm ci --no-audit --no-fund
+  fi
 fi
 
-if [ "$browser" = 1 ] && [ ! -d node_modules/playwright-core ]; then
-  say "installing the end-to-end test packages (npm ci)"
-  npm ci --no-audit --no-fund
-fi
-
-if [ "$tools" = 1 ] && ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
@@ -77,7 +56,7 @@ install() { cargo install --target-dir "$tools_target" "$@"; }
 # every test's 80 MB wasm.
 install_unoptimised() { install --debug --config profile.dev.debug=false "$@"; }
 
-if [ "$tools" = 1 ] && ! command -v wasm-pack >/dev/null; then
+if ! command -v wasm-pack >/dev/null; then
   say "installing wasm-pack (a few minutes, once)"
   install_unoptimised wasm-pack
 fi
@@ -85,7 +64,7 @@ fi
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
-if [ "$tools" = 1 ] && [ "$have" != "$want" ]; then
+if [ "$have" != "$want" ]; then
   say "installing wasm-bindgen-cli $want (a few minutes, once)"
   install wasm-bindgen-cli --version "$want" --force
 fi
@@ -101,6 +80,6 @@ if [ -n "$apt_pid" ]; then
     say "installing the browsers from Debian failed (above)"
     exit 1
   fi
-  say "Debian's packages are in ($SECONDS s)"
+  say "Debian's packages are in"
 fi
 rm -f "$apt_log"

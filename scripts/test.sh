@@ -44,15 +44,8 @@ cargo fmt --check
 # as usual. A warning fails the build, as `-D warnings` did.
 lint() { RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"; }
 
-step "setup (what is missing: wasm tools, npm packages; Debian's browsers in the background)"
-# Debian's browsers install beside the tools and the native tests, and are
-# waited for before the first browser test: they need the network and dpkg,
-# hardly the CPU, and nothing before the browser tests uses them.
-mkdir -p target
-debian_log="$PWD/target/setup-debian.log"
-scripts/setup.sh --debian >"$debian_log" 2>&1 &
-debian_pid=$!
-scripts/setup.sh --browser --no-debian
+step "setup (what is missing: wasm tools, browsers, npm packages)"
+scripts/setup.sh --browser
 echo "CIFAR-10 data root: $(scripts/data-root.sh)${VAELAB_DATA:+ (VAELAB_DATA)}"
 # Chromium leaves a scoped_dir behind per run: keep them inside target/.
 mkdir -p target/tmp
@@ -60,14 +53,6 @@ export TMPDIR="$PWD/target/tmp"
 
 step "native tests (Burn flex CPU device), linted by clippy as they build"
 lint cargo test
-
-step "Debian's browsers (installing since the setup step; the time here is the wait past the native tests)"
-if ! wait "$debian_pid"; then
-  cat "$debian_log" >&2
-  echo "installing the browsers from Debian failed (above)" >&2
-  exit 1
-fi
-cat "$debian_log"
 
 step "browser tests (wasm on WebGPU in headless Chromium, inside a dedicated worker), linted as they build"
 # The design's own command, as typed: its settings live in webdriver.json and .cargo/config.toml.
