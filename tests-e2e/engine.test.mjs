@@ -26,8 +26,8 @@ async function setNumber(page, testid, value) {
 // The page's claim, not WebGPU's: on the CPU backend. That WebGPU's engine runs
 // in the worker too, with the main thread's long tasks logged, is page.test.mjs's
 // run from a URL; a WebGPU run restarted in a new worker is the lost-device test
-// below. Each WebGPU page compiles every kernel again on SwiftShader, a minute or
-// two here (BENCHMARKS.md, "CI, cold").
+// below. On SwiftShader each WebGPU step takes 12 to 25 s here (BENCHMARKS.md,
+// "WebGPU tests sized by their steps").
 test('training runs in a worker; Pause and the settings respond while it trains', { skip: NO_MINI }, async () => {
   // Epochs enough that the run does not end before the test is done with it.
   const page = await open(browser, `${CPU}&numEpochs=5000&autostart=1`);
