@@ -62,11 +62,14 @@ if ! command -v wasm-pack >/dev/null; then
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+# Without its default `rustls-tls`: its test runner speaks plain HTTP to the
+# local ChromeDriver or geckodriver, and TLS (rustls, ring's C and assembly)
+# is 11 of its 185 crates: 125 s to build instead of 160 (BENCHMARKS.md, "CI, cold").
 want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   say "installing wasm-bindgen-cli $want (a few minutes, once)"
-  install wasm-bindgen-cli --version "$want" --force
+  install wasm-bindgen-cli --version "$want" --no-default-features --force
 fi
 
 if [ "$browser" = 1 ] && ! command -v geckodriver >/dev/null; then
