@@ -1,6 +1,13 @@
 //! VAE Lab: autoencoders and VAEs on CIFAR-10, trained by one device-generic
 //! core natively (command line) or in the browser on WebGPU (wasm).
 
+// The library's unit tests are native only (each module's `tests` is
+// `cfg(all(test, not(target_arch = "wasm32")))`); the browser's tests are
+// `wasm-tests/browser.rs`. So `wasm-pack test` compiles no library here for
+// its unit-test harness, instead of the whole crate a second time for a wasm
+// test binary that runs nothing (BENCHMARKS.md, "CI, cold").
+#![cfg(not(all(test, target_arch = "wasm32")))]
+
 pub mod checkpoint;
 pub mod cifar;
 pub mod config;
