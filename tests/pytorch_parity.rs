@@ -34,8 +34,8 @@ fn check(run: &str) {
         train: &train,
         test: &test,
     };
-    let checks = pollster::block_on(parity::run(run, &fx, &Device::flex(), true));
-    parity::assert_all(&checks);
+    let run = pollster::block_on(parity::run(run, &fx, &Device::flex(), true));
+    parity::assert_all(&run.checks);
 }
 
 #[test]

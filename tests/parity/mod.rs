@@ -32,7 +32,7 @@ use vaelab::cifar::CifarImages;
 use vaelab::config::TrainConfig;
 use vaelab::loss::LossMode;
 use vaelab::net::ZFrom;
-use vaelab::train::{StepMetrics, Trainer};
+use vaelab::train::{EvalMetrics, StepMetrics, Trainer};
 
 /// The fixture files' bytes and the mini slice they were computed from.
 pub struct Fixtures<'a> {
@@ -245,15 +245,34 @@ pub async fn steps_on(
     fx: &Fixtures<'_>,
     device: &Device,
     test_images: usize,
-) -> (Vec<StepMetrics>, vaelab::train::EvalMetrics) {
+) -> (Vec<StepMetrics>, EvalMetrics) {
     let expected: Value = serde_json::from_str(fx.expected).expect("expected.json");
     let spec = &expected["runs"][run];
     let mut trainer = trainer_for(spec, fx, device);
     let steps = take_steps(&mut trainer, spec, fx).await;
+    let eval = test_losses(&trainer, fx, test_images).await;
+    (steps, eval)
+}
+
+/// The test losses of `trainer`, decoded at the mean, on the first
+/// `test_images` of the mini test set.
+#[allow(dead_code, reason = "used by the browser test and `steps_on` only")]
+pub async fn test_losses(trainer: &Trainer, fx: &Fixtures<'_>, test_images: usize) -> EvalMetrics {
     let bytes = &fx.test[..test_images * vaelab::cifar::RECORD_BYTES];
     let test = CifarImages::parse("test_batch.bin", bytes).unwrap();
-    let eval = trainer.evaluate_with(&test, ZFrom::Mean).await.unwrap();
-    (steps, eval)
+    trainer.evaluate_with(&test, ZFrom::Mean).await.unwrap()
+}
+
+/// What [`run`] found: every number compared with PyTorch's, and the steps'
+/// own numbers with the trainer after them, so that a test can compare the
+/// same steps with another device without taking them again (on an emulated
+/// GPU each step is seconds).
+pub struct Run {
+    pub checks: Vec<Check>,
+    #[allow(dead_code, reason = "the native test has one device to compare")]
+    pub steps: Vec<StepMetrics>,
+    #[allow(dead_code, reason = "the native test has one device to compare")]
+    pub trainer: Trainer,
 }
 
 /// Loads PyTorch's initial weights for `run` (`"ae16"` or `"vae16"`), takes
@@ -262,7 +281,7 @@ pub async fn steps_on(
 /// the test losses before and after (500 forward passes each: minutes on an
 /// emulated GPU, so the browser test leaves them to the native one and
 /// compares its own device's test losses with the CPU's in `steps_on`).
-pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) -> Vec<Check> {
+pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) -> Run {
     let expected: Value = serde_json::from_str(fx.expected).expect("expected.json");
     let float64: Value = serde_json::from_str(fx.float64).expect("pytorch-float64.json");
     let (spec, rerun) = (&expected["runs"][run], &float64[run]);
@@ -270,7 +289,7 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
     let mut trainer = trainer_for(spec, fx, device);
     let test = CifarImages::parse("test_batch.bin", fx.test).unwrap();
     let mut checks = Checks::default();
-    let eval = |checks: &mut Checks, when: &str, m: vaelab::train::EvalMetrics| {
+    let eval = |checks: &mut Checks, when: &str, m: EvalMetrics| {
         let key = format!("eval_{when}");
         let (e, r) = (&spec[&key], &rerun[&key]);
         for (what, ours, field) in [
@@ -331,7 +350,11 @@ pub async fn run(run: &str, fx: &Fixtures<'_>, device: &Device, evaluate: bool) 
         eval(&mut checks, "after", m);
     }
     checks.0.push(weights);
-    checks.0
+    Run {
+        checks: checks.0,
+        steps: metrics,
+        trainer,
+    }
 }
 
 /// Every check printed, then one failure naming those outside tolerance.
