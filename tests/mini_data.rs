@@ -2,53 +2,19 @@
 //! Tests on real CIFAR-10 images: the mini slice under `$VAELAB_DATA`.
 //! Without it they say loudly that they were skipped.
 
-use std::path::{Path, PathBuf};
+mod mini;
+
 use std::process::Command;
 
-use vaelab::cifar::{CLASSES, Cifar10, CifarFile, DataError, MINI_DIR, TEST_FILE, TRAIN_FILES};
+use mini::{DEVICE_RNG, mini, mini_dir, read, vaelab};
+
+use vaelab::cifar::{CLASSES, Cifar10, CifarFile, DataError};
 use vaelab::dataset::{DeviceImages, ImageSet};
 use vaelab::{
     burn::tensor::Device, config::TrainConfig, dataset::CifarFiles, dataset::Dataset,
     dataset::Images, dataset::Placement, driver::Budget, driver::EpochDriver, loss::LossMode,
     train::Trainer,
 };
-
-/// The mini slice under the data root. Tests that call this carry
-/// `needs_mini!`: where build.rs found no slice and neither `CI` nor
-/// `VAELAB_DATA` is set they are ignored with a SKIPPED reason; otherwise they
-/// run, and a missing slice fails them here with the path looked in.
-fn mini_dir() -> PathBuf {
-    let dir = vaelab::data_root().join(MINI_DIR);
-    assert!(
-        dir.join(TEST_FILE).exists(),
-        "no CIFAR-10 mini slice at {} (set VAELAB_DATA to a folder holding {MINI_DIR}/)",
-        dir.display()
-    );
-    dir
-}
-
-fn read(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    TRAIN_FILES
-        .iter()
-        .chain([&TEST_FILE])
-        .filter(|n| dir.join(n).exists())
-        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
-        .collect()
-}
-
-fn mini() -> Cifar10 {
-    let files = read(&mini_dir());
-    Cifar10::from_files(
-        "mini",
-        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
-    )
-    .unwrap()
-}
-
-/// Burn's flex device has one random generator per process: tests that seed it
-/// and draw from it (initialisation, the VAE's noise) take turns, or a test
-/// running beside them starts from other weights than its seed gives.
-static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn tar_gz(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -226,17 +192,6 @@ fn a_short_vae_run_has_finite_falling_losses_and_keeps_its_samples_fixed() {
         diff < 1e-5,
         "reconstructions differ by {diff} after save/load"
     );
-}
-
-fn vaelab(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vaelab"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

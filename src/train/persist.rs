@@ -1,5 +1,6 @@
 //! A trainer's model to and from SafeTensors bytes, with the settings it was
-//! trained with in the file's metadata.
+//! trained with in the file's metadata; and the whole state a run goes on
+//! from: that file plus Adam's moments.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use crate::config::TrainConfig;
 use crate::loss::LossMode;
 use crate::net::{Net, infer_architecture};
 use crate::optim::adam;
+use burn::tensor::{Bytes, Device};
 
 impl Trainer {
     /// The model as SafeTensors bytes in the exercise's PyTorch layout.
@@ -22,7 +24,53 @@ impl Trainer {
             serde_json::to_string(&self.config).unwrap_or_default(),
         );
         meta.insert("epochs_trained".into(), self.epoch.to_string());
+        meta.insert("steps".into(), self.step.to_string());
         Ok(self.net().to_safetensors(meta).await?)
+    }
+
+    /// Adam's moments and step counts (Burn's burnpack bytes): with the model
+    /// file from [`save`](Self::save) taken at the same moment, all that
+    /// [`resume`](Self::resume) needs. Reads the device synchronously, so
+    /// not on WebGPU.
+    pub fn optimizer_state(&self) -> Result<Vec<u8>, TrainError> {
+        let bytes = self
+            .optim
+            .into_bytes()
+            .map_err(|e| TrainError::Device(format!("saving Adam's state: {e:?}")))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// The run saved in `model` (by [`save`](Self::save)) and `optimizer`
+    /// (by [`optimizer_state`](Self::optimizer_state)), ready to go on with
+    /// the epoch after the last one it finished: its settings as they were
+    /// then, its weights, Adam's moments, its step count. The driver seeds
+    /// each epoch's order and noise from the seed and the epoch, so the
+    /// steps that follow are the ones the uninterrupted run takes.
+    pub fn resume(model: &[u8], optimizer: &[u8], device: &Device) -> Result<Trainer, TrainError> {
+        let config = TrainConfig::saved_in(model).ok_or_else(|| {
+            TrainError::Argument(
+                "the model file does not hold the settings it was trained with (not written by VAE Lab), so its run cannot be resumed".into(),
+            )
+        })?;
+        let meta = crate::checkpoint::metadata(model)?;
+        let count = |key: &str| -> Result<usize, TrainError> {
+            meta.get(key).and_then(|v| v.parse().ok()).ok_or_else(|| {
+                TrainError::Argument(format!(
+                    "the model file does not say its {key}, so its run cannot be resumed"
+                ))
+            })
+        };
+        let (epochs, steps) = (count("epochs_trained")?, count("steps")?);
+        let mut trainer = Trainer::new(config, device)?;
+        trainer.load(model)?;
+        trainer.optim = adam()
+            .from_bytes(Bytes::from_bytes_vec(optimizer.to_vec()))
+            .map_err(|e| {
+                TrainError::Argument(format!("the saved optimiser state is unreadable: {e:?}"))
+            })?;
+        trainer.set_epoch(epochs);
+        trainer.step = steps;
+        Ok(trainer)
     }
 
     /// Replace the weights with a saved model of the same architecture and
