@@ -6,7 +6,9 @@
 
 mod mini;
 
-use mini::{DEVICE_RNG, mini};
+use std::path::Path;
+
+use mini::{DEVICE_RNG, mini, mini_dir, vaelab};
 use vaelab::train::StepMetrics;
 use vaelab::{
     burn::tensor::Device, config::TrainConfig, dataset::Dataset, driver::Budget,
@@ -107,5 +109,133 @@ fn a_resumed_vae_takes_the_uninterrupted_runs_steps() {
         "Adam's moments must change the later steps: {:?} vs {:?}",
         other[last],
         uninterrupted[last]
+    );
+}
+
+fn metrics(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `vaelab train` stopped after one epoch and `--resume`d to three writes
+/// the metrics of the run that trained three epochs at once; the folder holds
+/// one model and the Adam state beside it.
+#[test]
+#[cfg_attr(
+    vaelab_skip_mini,
+    ignore = "SKIPPED: no CIFAR-10 mini slice (see the build warning)"
+)]
+fn the_command_line_resumes_a_run_where_it_stopped() {
+    let data = mini_dir();
+    let data = data.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    let train = |dir: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--log_dir", dir.to_str().unwrap(), "--data", data];
+        args.extend(["--limit", "96", "--batch_size", "16"]);
+        args.extend(extra);
+        vaelab(&args)
+    };
+    let run = ["--loss_mode", "vae", "--latent_size", "8", "--seed", "5"];
+    let (ok, err) = train(&whole, &[&run[..], &["--num_epochs", "3"]].concat());
+    assert!(ok, "{err}");
+    let (ok, err) = train(&parts, &[&run[..], &["--num_epochs", "1"]].concat());
+    assert!(ok, "{err}");
+    assert!(parts.join("adam_after_1_epochs.bpk").exists(), "{err}");
+
+    // Only the length may change on resume; a finished run says how to go on.
+    let (ok, err) = train(&parts, &["--resume", "--latent_size", "16"]);
+    assert!(
+        !ok && err.contains("(--latent_size 8); --latent_size cannot change"),
+        "{err}"
+    );
+    let (ok, err) = train(&parts, &[&run[..], &["--resume"]].concat());
+    assert!(
+        !ok && err.contains("has finished its 1 epochs") && err.contains("--num_epochs"),
+        "{err}"
+    );
+    let (ok, err) = train(&parts, &["--resume", "--num_epochs", "3"]);
+    assert!(ok && err.contains("resuming"), "{err}");
+
+    let (a, b) = (metrics(&whole), metrics(&parts));
+    assert_eq!(b.len(), 3, "{b:?}");
+    for (a, b) in a.iter().zip(&b) {
+        for key in ["train_recon", "train_kl", "test_recon", "test_kl"] {
+            let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!(close(x, y), "epoch {}: {key} {x} vs {y}", a["epoch"]);
+        }
+    }
+    assert_eq!(files(&whole), files(&parts));
+    assert!(files(&parts).contains(&"adam_after_3_epochs.bpk".to_string()));
+    assert_eq!(
+        files(&parts)
+            .iter()
+            .filter(|f| f.starts_with("adam_"))
+            .count(),
+        1
+    );
+}
+
+/// A new run into a used folder removes the old run's files (and nothing
+/// else); `--resume` where nothing was saved says so.
+#[test]
+#[cfg_attr(
+    vaelab_skip_mini,
+    ignore = "SKIPPED: no CIFAR-10 mini slice (see the build warning)"
+)]
+fn a_new_run_replaces_the_old_runs_files_and_an_empty_folder_cannot_resume() {
+    let data = mini_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let log_dir = dir.to_str().unwrap();
+    let (ok, err) = vaelab(&["train", "--log_dir", log_dir, "--resume"]);
+    assert!(!ok && err.contains("nothing to resume"), "{err}");
+    for stale in [
+        "recon_epoch_07.png",
+        "samples_epoch_07.png",
+        "adam_after_8_epochs.bpk",
+        "model.safetensors.partial",
+    ] {
+        std::fs::write(dir.join(stale), b"an older run").unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), b"the student's").unwrap();
+    let (ok, err) = vaelab(&[
+        "train",
+        "--log_dir",
+        log_dir,
+        "--data",
+        data.to_str().unwrap(),
+        "--limit",
+        "32",
+        "--batch_size",
+        "16",
+        "--latent_size",
+        "8",
+        "--num_epochs",
+        "1",
+    ]);
+    assert!(ok && err.contains("replacing the earlier run"), "{err}");
+    assert_eq!(
+        files(dir),
+        [
+            "adam_after_1_epochs.bpk",
+            "losses.png",
+            "metrics.jsonl",
+            "model.safetensors",
+            "notes.txt",
+            "recon_epoch_00.png",
+        ]
     );
 }

@@ -4,6 +4,7 @@ mod artifacts;
 mod bench;
 mod data;
 mod plot;
+mod resume;
 mod settings;
 mod train;
 

@@ -3,13 +3,18 @@
 //! range and help, so the command line never restates what the table says.
 
 use clap::builder::{PossibleValuesParser, ValueParser};
+use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use serde_json::{Map, Value};
 use vaelab::config::TrainConfig;
 use vaelab::settings::{Setting, settings};
 
-/// The run's settings, read from the flags (each absent one at the table's default).
-pub struct SettingArgs(pub TrainConfig);
+/// The run's settings, read from the flags (each absent one at the table's
+/// default), and the flags the command line gave (`--resume` takes only some).
+pub struct SettingArgs {
+    pub config: TrainConfig,
+    pub given: Vec<&'static Setting>,
+}
 
 /// A setting's flag: a choice among the row's names, or a number the row's
 /// range accepts (refused at parse time in the core's words).
@@ -56,7 +61,11 @@ impl Args for SettingArgs {
 impl FromArgMatches for SettingArgs {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let mut fields = Map::new();
+        let mut given = Vec::new();
         for s in settings() {
+            if m.value_source(&s.key) == Some(ValueSource::CommandLine) {
+                given.push(s);
+            }
             let value = match s.choices {
                 Some(_) => m.get_one::<String>(&s.key).map(|v| Value::from(v.as_str())),
                 // A whole number reads as one: `usize` and `u64` fields refuse `4.0`.
@@ -68,7 +77,7 @@ impl FromArgMatches for SettingArgs {
             fields.insert(s.key.clone(), value.expect("every setting has a default"));
         }
         serde_json::from_value(Value::Object(fields))
-            .map(SettingArgs)
+            .map(|config| SettingArgs { config, given })
             .map_err(|e| clap::Error::raw(clap::error::ErrorKind::ValueValidation, e))
     }
 
@@ -91,13 +100,30 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<TrainConfig, String> {
         Cli::try_parse_from(std::iter::once("vaelab").chain(args.iter().copied()))
-            .map(|c| c.settings.0)
+            .map(|c| c.settings.config)
             .map_err(|e| e.to_string())
     }
 
     #[test]
     fn no_flags_is_the_default_config() {
         assert_eq!(parse(&[]).unwrap(), TrainConfig::default());
+    }
+
+    /// A flag at its default value counts as given; an absent one does not.
+    #[test]
+    fn the_flags_given_are_known() {
+        let given = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("vaelab").chain(args.iter().copied()))
+                .unwrap()
+                .settings
+                .given
+                .iter()
+                .map(|s| s.flag.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(given(&[]).is_empty());
+        assert_eq!(given(&["--num_epochs", "20"]), ["--num_epochs"]);
+        assert_eq!(given(&["--lr", "0.01", "--seed", "3"]).len(), 2);
     }
 
     #[test]

@@ -12,13 +12,19 @@ use vaelab::{
 
 use super::artifacts::{EpochRecord, append_jsonl, write_png};
 use super::settings::SettingArgs;
-use super::{DataArgs, DeviceArgs, data, plot};
+use super::{DataArgs, DeviceArgs, data, plot, resume};
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// Folder for metrics.jsonl, the PNGs and model.safetensors (created if missing).
+    /// Folder for metrics.jsonl, the PNGs, model.safetensors and Adam's state,
+    /// all written after every epoch (created if missing; an earlier run's files
+    /// there are replaced).
     #[arg(long = "log_dir")]
     log_dir: PathBuf,
+    /// Go on with the run in --log_dir from its last finished epoch, with its
+    /// saved settings, weights and Adam's moments (--num_epochs may raise its length).
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     settings: SettingArgs,
     /// Train on the first N training images only (quick runs).
@@ -34,8 +40,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
-    let config = args.settings.0;
-    config.validate().map_err(flag_error)?;
+    args.settings.config.validate().map_err(flag_error)?;
     let mut data = data::load(&args.data.path())?;
     if let Some(n) = args.limit {
         if n == 0 {
@@ -46,14 +51,28 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     // Held on the host: the CLI's devices take their batches from there.
     let data = Dataset::from(data);
     let device = args.device.init()?;
-    let trainer = Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?;
     let dir = &args.log_dir;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let metrics_path = dir.join("metrics.jsonl");
-    if metrics_path.exists() {
-        std::fs::remove_file(&metrics_path)
-            .map_err(|e| format!("cannot replace {}: {e}", metrics_path.display()))?;
-    }
+    let (trainer, mut records) = if args.resume {
+        let (trainer, records) = resume::open(dir, &args.settings, &device)?;
+        eprintln!(
+            "resuming {} after epoch {} of {}",
+            dir.display(),
+            trainer.epoch(),
+            trainer.config().num_epochs
+        );
+        (trainer, records)
+    } else {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        if resume::clear(dir)? > 0 {
+            eprintln!("replacing the earlier run in {}", dir.display());
+        }
+        let trainer =
+            Trainer::new(args.settings.config.clone(), &device).map_err(|e| e.to_string())?;
+        (trainer, Vec::new())
+    };
+    let config = trainer.config().clone();
+    let metrics_path = resume::metrics_path(dir);
     eprintln!(
         "{} latent {} ({} parameters), {}, {} train / {} test images, {:?} device",
         config.loss_mode.name(),
@@ -68,20 +87,22 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let n_train = data.train.len();
     let steps_per_epoch = n_train.div_ceil(config.batch_size);
     let bar = ProgressBar::new((n_train * config.num_epochs) as u64);
+    bar.set_position((n_train * trainer.epoch()) as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} images  {per_sec}  ETA {eta}  {msg}")
             .expect("valid template"),
     );
     let recon_idx: Vec<usize> = (0..RECON_COUNT.min(data.test.len())).collect();
-    let mut records: Vec<EpochRecord> = Vec::new();
     let budget = Budget::Steps(args.metrics_every.max(1));
     let started = Instant::now();
     let clock = || started.elapsed().as_secs_f64() * 1e3;
     let mut epoch_started = 0.0;
     let mut driver = EpochDriver::new(trainer);
     while !driver.is_finished() {
+        // Every finished epoch is saved before the next call.
+        let epochs_saved = driver.trainer().epoch();
         let progress = pollster::block_on(driver.advance(&data, budget, &clock))
-            .map_err(|e| stopped(&bar, dir, e))?;
+            .map_err(|e| stopped(&bar, dir, epochs_saved, e))?;
         bar.inc(progress.steps.iter().map(|m| m.batch as u64).sum());
         if let Some(m) = progress.steps.last() {
             bar.set_message(format!(
@@ -145,13 +166,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             config.loss_mode == LossMode::Vae,
         );
         write_png(&dir.join("losses.png"), w, h, rgba)?;
+        resume::save(dir, trainer)?;
     }
-    let trainer = driver.trainer();
     bar.finish_and_clear();
-    let bytes = pollster::block_on(trainer.save()).map_err(|e| e.to_string())?;
-    let model_path = dir.join("model.safetensors");
-    std::fs::write(&model_path, bytes)
-        .map_err(|e| format!("cannot write {}: {e}", model_path.display()))?;
     eprintln!("wrote {}", dir.display());
     Ok(())
 }
@@ -161,7 +178,14 @@ fn flag_error(e: vaelab::config::ConfigError) -> String {
     format!("{}: {}", vaelab::settings::setting(e.field).flag, e.message)
 }
 
-fn stopped(bar: &ProgressBar, dir: &std::path::Path, e: TrainError) -> String {
+/// Training stopped (a NaN loss, a device error): what is kept, and how to go on.
+fn stopped(bar: &ProgressBar, dir: &std::path::Path, epochs_saved: usize, e: TrainError) -> String {
     bar.abandon();
-    format!("{e}. What was written so far is kept in {}", dir.display())
+    match epochs_saved {
+        0 => format!("{e}. No epoch had finished, so no model was saved"),
+        n => format!(
+            "{e}. The model and Adam's state after epoch {n} are kept in {}; `--resume` goes on from there",
+            dir.display()
+        ),
+    }
 }
