@@ -55,17 +55,21 @@ pub fn pytorch_name(path: &[String]) -> String {
 
 /// Tracks the module path during a visit or map.
 #[derive(Default)]
-struct PathStack {
+pub(crate) struct PathStack {
     names: Vec<String>,
     containers: Vec<String>,
 }
 
 impl PathStack {
-    fn enter(&mut self, name: &str, container: &str) {
+    /// The PyTorch name of the parameter being visited.
+    pub(crate) fn name(&self) -> String {
+        pytorch_name(&self.names)
+    }
+    pub(crate) fn enter(&mut self, name: &str, container: &str) {
         self.names.push(name.into());
         self.containers.push(container.into());
     }
-    fn exit(&mut self) {
+    pub(crate) fn exit(&mut self) {
         self.names.pop();
         self.containers.pop();
     }
@@ -110,8 +114,17 @@ pub async fn to_safetensors<M: Module>(
         tensors: Vec::new(),
     };
     model.visit(&mut collect);
+    serialize(collect.tensors, metadata).await
+}
+
+/// SafeTensors bytes of `(name, flat tensor, shape)` as float32, read back
+/// from the device asynchronously.
+pub(crate) async fn serialize(
+    tensors: Vec<(String, Tensor<1>, Vec<usize>)>,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, CheckpointError> {
     let mut blobs: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
-    for (name, tensor, shape) in collect.tensors {
+    for (name, tensor, shape) in tensors {
         let data = tensor
             .into_data_async()
             .await
@@ -186,31 +199,48 @@ struct Assign<'a> {
 
 impl Assign<'_> {
     fn load(&self, expected: &[usize]) -> Result<TensorData, CheckpointError> {
-        let name = pytorch_name(&self.path.names);
-        let view = self
-            .file
-            .tensor(&name)
-            .map_err(|_| CheckpointError::MissingTensor(name.clone()))?;
-        if view.dtype() != Dtype::F32 {
-            return Err(CheckpointError::Dtype {
-                name,
-                dtype: format!("{:?}", view.dtype()),
-            });
-        }
-        if view.shape() != expected {
-            return Err(CheckpointError::Shape {
-                name,
-                found: view.shape().to_vec(),
-                expected: expected.to_vec(),
-            });
-        }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Ok(TensorData::new(values, expected.to_vec()))
+        tensor_f32(self.file, &pytorch_name(&self.path.names), expected)
     }
+}
+
+/// Float32 tensor `name` of a parsed file, which must have shape `expected`.
+fn tensor_f32(
+    file: &SafeTensors<'_>,
+    name: &str,
+    expected: &[usize],
+) -> Result<TensorData, CheckpointError> {
+    let name = name.to_string();
+    let view = file
+        .tensor(&name)
+        .map_err(|_| CheckpointError::MissingTensor(name.clone()))?;
+    if view.dtype() != Dtype::F32 {
+        return Err(CheckpointError::Dtype {
+            name,
+            dtype: format!("{:?}", view.dtype()),
+        });
+    }
+    if view.shape() != expected {
+        return Err(CheckpointError::Shape {
+            name,
+            found: view.shape().to_vec(),
+            expected: expected.to_vec(),
+        });
+    }
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Ok(TensorData::new(values, expected.to_vec()))
+}
+
+/// Float32 tensor `name` of SafeTensors `bytes`, which must have shape `expected`.
+pub(crate) fn read_f32(
+    bytes: &[u8],
+    name: &str,
+    expected: &[usize],
+) -> Result<TensorData, CheckpointError> {
+    tensor_f32(&parse(bytes)?, name, expected)
 }
 
 impl ModuleMapper for Assign<'_> {

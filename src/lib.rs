@@ -8,6 +8,7 @@
 // test binary that runs nothing (BENCHMARKS.md, "CI, cold").
 #![cfg(not(all(test, target_arch = "wasm32")))]
 
+pub mod adam;
 pub mod checkpoint;
 pub mod cifar;
 pub mod config;

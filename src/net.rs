@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::checkpoint::{self, CheckpointError};
@@ -34,16 +34,10 @@ pub enum Net {
 }
 
 impl Net {
-    /// A freshly initialised model whose parameters are numbered in module
-    /// order (see [`StableIds`]).
     pub fn new(mode: LossMode, latent: usize, device: &Device) -> Self {
         match mode {
-            LossMode::Ae => Net::Ae(
-                AutoEncoderConfig::new(latent)
-                    .init(device)
-                    .map(&mut StableIds(0)),
-            ),
-            LossMode::Vae => Net::Vae(VaeConfig::new(latent).init(device).map(&mut StableIds(0))),
+            LossMode::Ae => Net::Ae(AutoEncoderConfig::new(latent).init(device)),
+            LossMode::Vae => Net::Vae(VaeConfig::new(latent).init(device)),
         }
     }
 
@@ -148,20 +142,6 @@ impl Net {
             Net::Vae(m) => Net::Vae(checkpoint::load_into(m, bytes)?),
         };
         Ok((net, mode, latent))
-    }
-}
-
-/// Numbers the parameters 1, 2, … in module order instead of Burn's random
-/// ids. Adam keeps its moments by parameter id, so a saved optimiser state
-/// finds its parameters again in another process's model of the same
-/// architecture: what makes a run resumable (`Trainer::resume`).
-struct StableIds(u64);
-
-impl ModuleMapper for StableIds {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        self.0 += 1;
-        let (_, value, mapper) = param.consume();
-        Param::from_mapped_value(ParamId::from(self.0), value, mapper)
     }
 }
 

@@ -1,8 +1,10 @@
-//! The optimiser step: PyTorch's global gradient clipping, then Adam.
+//! The optimiser step: PyTorch's global gradient clipping, then Adam (adam.rs).
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+
+use crate::adam::Adam;
 
 /// PyTorch's `clip_grad_norm_(model.parameters(), 1.0)`.
 pub const MAX_GRAD_NORM: f32 = 1.0;
@@ -66,7 +68,7 @@ pub fn clip_global_norm<M: Module>(
 /// to one global norm of [`MAX_GRAD_NORM`], then Adam. Returns the new model and
 /// the gradient norm before clipping (still on the device).
 pub fn optimize<M: Module>(
-    optim: &mut ModuleOptimizer,
+    optim: &mut Adam,
     lr: f64,
     model: M,
     loss: &Tensor<1>,
@@ -75,11 +77,6 @@ pub fn optimize<M: Module>(
     let norm = clip_global_norm(&model, &mut grads, MAX_GRAD_NORM)
         .unwrap_or_else(|| Tensor::zeros([1], &loss.device()));
     (optim.step(lr, model, grads), norm)
-}
-
-/// PyTorch's `Adam(lr, eps=1e-8)`: Burn's default epsilon is 1e-5.
-pub fn adam() -> ModuleOptimizer {
-    AdamConfig::new().with_epsilon(1e-8).init()
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -168,7 +165,7 @@ mod tests {
     }
 
     /// A step of the trainer's optimiser on `loss = sum(w * c)`, whose gradient is `c`.
-    fn step_with_gradient(optim: &mut ModuleOptimizer, p: Probe, c: &[f32]) -> (Probe, f32) {
+    fn step_with_gradient(optim: &mut Adam, p: Probe, c: &[f32]) -> (Probe, f32) {
         let device = p.w.val().device();
         let c = Tensor::<1>::from_data(
             burn::tensor::TensorData::new(c.to_vec(), [c.len()]),
@@ -222,7 +219,7 @@ mod tests {
         let device = Device::flex().autodiff();
         let w0 = [0.5f32, -0.25, 1.0, 0.0];
         let c = [1e-9f32, -1e-8, 3e-8, 0.2];
-        let (p, norm) = step_with_gradient(&mut adam(), probe(&w0, &device), &c);
+        let (p, norm) = step_with_gradient(&mut Adam::default(), probe(&w0, &device), &c);
         assert!((norm as f64 - 0.2).abs() < 1e-6, "norm {norm}");
         let got = weights(&p);
         let g: Vec<f64> = c.iter().map(|&x| x as f64).collect();
@@ -255,7 +252,7 @@ mod tests {
         let w0 = [0.1f32, 0.2, 0.3, 0.4];
         let huge = [3e3f32, -4e3, 0.0, 0.0];
         let small = [0.1f32, 0.1, 0.3, -0.2];
-        let mut optim = adam();
+        let mut optim = Adam::default();
         let (p, norm1) = step_with_gradient(&mut optim, probe(&w0, &device), &huge);
         let (p, norm2) = step_with_gradient(&mut optim, p, &small);
         assert!((norm1 as f64 - 5e3).abs() < 1e-2, "first norm {norm1}");

@@ -4,7 +4,6 @@
 //! in one asynchronous read per `flush_metrics` call, which matters on WebGPU
 //! where every read-back is a round trip through the browser's event loop.
 
-use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -12,12 +11,13 @@ use rand_distr::{Distribution as _, StandardNormal};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::adam::Adam;
 use crate::checkpoint::CheckpointError;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dataset::Images;
 use crate::loss::{LossMode, capacity_term, free_bits_kl};
 use crate::net::{Net, ZFrom};
-use crate::optim::{adam, optimize};
+use crate::optim::optimize;
 use crate::schedule::KlWeight;
 
 // The test pass and pictures, and the model's files: more of `impl Trainer`.
@@ -101,7 +101,7 @@ pub struct Trainer {
     config: TrainConfig,
     device: Device,
     net: Option<Net>,
-    optim: ModuleOptimizer,
+    optim: Adam,
     epoch: usize,
     /// How far through the epoch the next step is, in [0, 1): schedules that
     /// move within an epoch read it (the driver sets it before each step).
@@ -133,7 +133,7 @@ impl Trainer {
             config,
             device,
             net: Some(net),
-            optim: adam(),
+            optim: Adam::default(),
             epoch: 0,
             fraction: 0.0,
             step: 0,

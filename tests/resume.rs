@@ -71,7 +71,7 @@ fn a_resumed_vae_takes_the_uninterrupted_runs_steps() {
     schedule.target_beta = 0.5;
     run.trainer_mut().set_schedule(&schedule).unwrap();
     let model = pollster::block_on(run.trainer().save()).unwrap();
-    let adam = run.trainer().optimizer_state().unwrap();
+    let adam = pollster::block_on(run.trainer().optimizer_state()).unwrap();
     let uninterrupted = losses(&next_epoch(&mut run, &data));
     assert_eq!(
         uninterrupted.first().map(|l| l.0),
@@ -153,7 +153,10 @@ fn the_command_line_resumes_a_run_where_it_stopped() {
     assert!(ok, "{err}");
     let (ok, err) = train(&parts, &[&run[..], &["--num_epochs", "1"]].concat());
     assert!(ok, "{err}");
-    assert!(parts.join("adam_after_1_epochs.bpk").exists(), "{err}");
+    assert!(
+        parts.join("adam_after_1_epochs.safetensors").exists(),
+        "{err}"
+    );
 
     // Only the length may change on resume; a finished run says how to go on.
     let (ok, err) = train(&parts, &["--resume", "--latent_size", "16"]);
@@ -178,7 +181,7 @@ fn the_command_line_resumes_a_run_where_it_stopped() {
         }
     }
     assert_eq!(files(&whole), files(&parts));
-    assert!(files(&parts).contains(&"adam_after_3_epochs.bpk".to_string()));
+    assert!(files(&parts).contains(&"adam_after_3_epochs.safetensors".to_string()));
     assert_eq!(
         files(&parts)
             .iter()
@@ -205,7 +208,7 @@ fn a_new_run_replaces_the_old_runs_files_and_an_empty_folder_cannot_resume() {
     for stale in [
         "recon_epoch_07.png",
         "samples_epoch_07.png",
-        "adam_after_8_epochs.bpk",
+        "adam_after_8_epochs.safetensors",
         "model.safetensors.partial",
     ] {
         std::fs::write(dir.join(stale), b"an older run").unwrap();
@@ -230,7 +233,7 @@ fn a_new_run_replaces_the_old_runs_files_and_an_empty_folder_cannot_resume() {
     assert_eq!(
         files(dir),
         [
-            "adam_after_1_epochs.bpk",
+            "adam_after_1_epochs.safetensors",
             "losses.png",
             "metrics.jsonl",
             "model.safetensors",

@@ -102,5 +102,5 @@ pub fn is_run_artifact(name: &str) -> bool {
     matches!(name, "metrics.jsonl" | "losses.png" | "model.safetensors")
         || numbered("recon_epoch_", ".png")
         || numbered("samples_epoch_", ".png")
-        || numbered("adam_after_", "_epochs.bpk")
+        || numbered("adam_after_", "_epochs.safetensors")
 }

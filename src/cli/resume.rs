@@ -20,13 +20,13 @@ const METRICS_FILE: &str = "metrics.jsonl";
 /// different epochs: the state is written first, the model renamed over the
 /// old one second, older states removed last.
 fn optimizer_file(epochs: usize) -> String {
-    format!("adam_after_{epochs}_epochs.bpk")
+    format!("adam_after_{epochs}_epochs.safetensors")
 }
 
 /// Save what `--resume` needs, after the epoch just finished.
 pub fn save(dir: &Path, trainer: &Trainer) -> Result<(), String> {
     let epochs = trainer.epoch();
-    let adam = trainer.optimizer_state().map_err(|e| e.to_string())?;
+    let adam = pollster::block_on(trainer.optimizer_state()).map_err(|e| e.to_string())?;
     write_atomic(&dir.join(optimizer_file(epochs)), &adam)?;
     let model = pollster::block_on(trainer.save()).map_err(|e| e.to_string())?;
     write_atomic(&dir.join(MODEL_FILE), &model)?;

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 
 use super::{TrainError, Trainer};
+use crate::adam::Adam;
 use crate::checkpoint::CheckpointError;
 use crate::config::TrainConfig;
 use crate::loss::LossMode;
 use crate::net::{Net, infer_architecture};
-use crate::optim::adam;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Device;
 
 impl Trainer {
     /// The model as SafeTensors bytes in the exercise's PyTorch layout.
@@ -28,16 +28,15 @@ impl Trainer {
         Ok(self.net().to_safetensors(meta).await?)
     }
 
-    /// Adam's moments and step counts (Burn's burnpack bytes): with the model
+    /// Adam's moments and step count as SafeTensors bytes: with the model
     /// file from [`save`](Self::save) taken at the same moment, all that
-    /// [`resume`](Self::resume) needs. Reads the device synchronously, so
-    /// not on WebGPU.
-    pub fn optimizer_state(&self) -> Result<Vec<u8>, TrainError> {
-        let bytes = self
-            .optim
-            .into_bytes()
-            .map_err(|e| TrainError::Device(format!("saving Adam's state: {e:?}")))?;
-        Ok(bytes.to_vec())
+    /// [`resume`](Self::resume) needs. Read back asynchronously, as the
+    /// model is, so a browser on WebGPU saves it too.
+    pub async fn optimizer_state(&self) -> Result<Vec<u8>, TrainError> {
+        Ok(match self.net() {
+            Net::Ae(m) => self.optim.to_safetensors(m).await?,
+            Net::Vae(m) => self.optim.to_safetensors(m).await?,
+        })
     }
 
     /// The run saved in `model` (by [`save`](Self::save)) and `optimizer`
@@ -63,11 +62,16 @@ impl Trainer {
         let (epochs, steps) = (count("epochs_trained")?, count("steps")?);
         let mut trainer = Trainer::new(config, device)?;
         trainer.load(model)?;
-        trainer.optim = adam()
-            .from_bytes(Bytes::from_bytes_vec(optimizer.to_vec()))
-            .map_err(|e| {
-                TrainError::Argument(format!("the saved optimiser state is unreadable: {e:?}"))
-            })?;
+        let inner = trainer.device.clone().inner();
+        let adam = match trainer.net() {
+            Net::Ae(m) => Adam::from_safetensors(optimizer, m, &inner),
+            Net::Vae(m) => Adam::from_safetensors(optimizer, m, &inner),
+        };
+        trainer.optim = adam.map_err(|e| {
+            TrainError::Argument(format!(
+                "the saved optimiser state does not fit this model: {e}"
+            ))
+        })?;
         trainer.set_epoch(epochs);
         trainer.step = steps;
         Ok(trainer)
@@ -89,7 +93,7 @@ impl Trainer {
         }
         let (net, _, _) = Net::from_safetensors(bytes, &self.device)?;
         self.net = Some(net);
-        self.optim = adam();
+        self.optim = Adam::default();
         Ok(())
     }
 }
