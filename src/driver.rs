@@ -135,14 +135,6 @@ impl EpochDriver {
         Ok(num_epochs.max(in_flight))
     }
 
-    /// Continue a run from a snapshot taken after `epochs_done` epochs.
-    pub fn resume_at_epoch(&mut self, epochs_done: usize) {
-        self.epoch_train = ImageSet::default();
-        self.order.clear();
-        self.cursor = 0;
-        self.trainer.set_epoch(epochs_done);
-    }
-
     /// Each epoch's order and the VAE's noise come from streams seeded by the
     /// run's seed and the epoch alone, not from where an earlier epoch left a
     /// generator: a run resumed from a snapshot after epoch k (another

@@ -1,7 +1,8 @@
 // The engine in its Web Worker, seen from the page: the page stays usable
 // while it trains, saved models open as paused runs (from a
-// file or a URL), a run whose epochs are lowered ends, and a lost GPU device
-// is recovered from the last epoch's snapshot.
+// file or a URL), a run whose epochs are lowered ends, a lost GPU device
+// is recovered from the last epoch's snapshot, and a restarted run goes on
+// exactly as if the engine had never stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -132,7 +133,57 @@ test('a lost GPU device is reported and the run restarts from its last snapshot'
   await page.click('[data-testid=restart-engine]');
   const again = await waitFor(page, 'training after the restart', (s) => s.state === 'training' && s.metrics.some((m) => m.epoch >= epochs));
   assert.equal(again.runs, 1, 'the same run continues');
+  // Numbered on from the snapshot's step count, not from 1 again.
+  assert.ok(again.metrics.every((m, i) => i === 0 || m.step === again.metrics[i - 1].step + 1), JSON.stringify(again.metrics.map((m) => m.step)));
   assert.ok(again.testMetrics.length >= Math.min(epochs, 1), 'earlier epochs are kept');
   assert.equal(again.engine, 'worker');
   await page.close();
+});
+
+/** Relative closeness of two float32 losses of the same computation (the parity tests' 1e-4). */
+const close = (a, b) => Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(a), Math.abs(b), 1);
+
+test('a run restarted after a crash takes the steps the uninterrupted run takes, and keeps a β changed since the snapshot and its pause', { skip: NO_MINI }, async () => {
+  // On the CPU backend: the engine's claim, not WebGPU's (the lost-device test above restarts on WebGPU).
+  const url = `${CPU}&lossMode=vae&numEpochs=8&autostart=1`;
+  const whole = await open(browser, url);
+  const uninterrupted = await waitFor(whole, 'the uninterrupted run', (s) => s.state === 'done', 300_000);
+  await whole.close();
+
+  const page = await open(browser, url);
+  await waitFor(page, 'a step after the first snapshot', (s) => s.heldSnapshots === 1 && s.metrics.some((m) => m.epoch >= 1));
+  await page.evaluate(() => window.vaelab.crashEngine());
+  const crashed = await waitFor(page, 'the crash', (s) => s.state === 'error');
+  assert.ok(crashed.testMetrics.length < 8, 'the crash came before the run ended');
+  await page.click('[data-testid=restart-engine]');
+  const again = await waitFor(page, 'the restarted run', (s) => s.state === 'done', 300_000);
+  assert.equal(again.runs, 1, 'the same run went on');
+  assert.deepEqual(again.metrics.map((m) => [m.step, m.epoch]), uninterrupted.metrics.map((m) => [m.step, m.epoch]), 'the same steps, numbered on');
+  again.metrics.forEach((m, i) => {
+    const u = uninterrupted.metrics[i];
+    for (const key of ['beta', 'recon', 'kl', 'total']) assert.ok(close(m[key], u[key]), `step ${m.step} ${key}: ${m[key]} after the restart, ${u[key]} uninterrupted`);
+  });
+  again.testMetrics.forEach((t, i) => assert.ok(close(t.recon, uninterrupted.testMetrics[i].recon) && close(t.kl, uninterrupted.testMetrics[i].kl), `epoch ${t.epoch}`));
+  await page.close();
+
+  // Paused, β changed after the snapshot, crashed: restarted, the run is still paused at that β.
+  const held = await open(browser, `${CPU}&lossMode=vae&numEpochs=5000&autostart=1`);
+  await waitFor(held, 'a snapshot', (s) => s.heldSnapshots === 1);
+  await held.click('[data-testid=pause]');
+  await waitFor(held, 'pause', (s) => s.state === 'paused', 300_000);
+  await held.locator('[data-testid=beta]').fill('0.5');
+  await waitFor(held, 'β 0.5 in force', (s) => s.config.targetBeta === 0.5);
+  await held.evaluate(() => window.vaelab.crashEngine());
+  await waitFor(held, 'the crash', (s) => s.state === 'error');
+  await held.click('[data-testid=restart-engine]');
+  const restarted = await waitFor(held, 'the restarted run, held', (s) => s.state === 'paused' && s.error === null);
+  assert.equal(restarted.config.targetBeta, 0.5, 'the β the controls show is the one in force');
+  await settle(held);
+  const later = await status(held);
+  assert.equal(later.state, 'paused');
+  assert.equal(later.metrics.length, restarted.metrics.length, 'no step while held');
+  await held.click('[data-testid=resume]');
+  const resumed = await waitFor(held, 'training at β 0.5', (s) => s.metrics.length > restarted.metrics.length);
+  assert.equal(resumed.metrics[resumed.metrics.length - 1].beta, 0.5);
+  await held.close();
 });

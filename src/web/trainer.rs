@@ -73,6 +73,31 @@ impl WebTrainer {
         })
     }
 
+    /// A run restarted from its snapshot (a crashed or lost engine): `model`
+    /// and `optimizer` as `save` and `optimizer_state` gave them after its
+    /// last finished epoch. It goes on with the next epoch as if it had never
+    /// stopped (weights, Adam's moments, step count, that epoch's order and
+    /// noise), under `config`'s schedule and epochs, which the page shows: a
+    /// β changed since the snapshot is kept, not undone.
+    pub async fn resume(
+        model: Vec<u8>,
+        optimizer: Vec<u8>,
+        config: JsValue,
+        backend: Option<String>,
+    ) -> Result<WebTrainer, JsValue> {
+        let page = parse_config(config)?;
+        let backend = backend.unwrap_or_else(|| "webgpu".into());
+        let device = device(&backend).await?;
+        let mut trainer = Trainer::resume(&model, &optimizer, &device).map_err(err)?;
+        trainer.set_schedule(&page).map_err(err)?;
+        let mut driver = EpochDriver::new(trainer);
+        driver.set_num_epochs(page.num_epochs).map_err(err)?;
+        Ok(WebTrainer {
+            state: Rc::new(RefCell::new(State { driver, data: None })),
+            backend,
+        })
+    }
+
     /// "webgpu" or "cpu".
     pub fn backend(&self) -> String {
         self.backend.clone()
@@ -190,14 +215,6 @@ impl WebTrainer {
             .map_err(err)
     }
 
-    /// Continue from a snapshot taken after `epochs_done` epochs (after `load`).
-    pub fn resume_at_epoch(&self, epochs_done: u32) -> Result<(), JsValue> {
-        lock!(self.state)
-            .driver
-            .resume_at_epoch(epochs_done as usize);
-        Ok(())
-    }
-
     /// Test images beside their reconstructions, as RGBA `{width, height, data}`:
     /// the first `count` (≤ 36 by default) test images, or the given records.
     pub async fn reconstruct(
@@ -246,6 +263,15 @@ impl WebTrainer {
         let state = self.state.clone();
         let s = lock!(state);
         let bytes = s.driver.trainer().save().await.map_err(err)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// Adam's moments and step count as SafeTensors bytes: with `save`'s
+    /// model from the same moment, what `resume` goes on from.
+    pub async fn optimizer_state(&self) -> Result<Uint8Array, JsValue> {
+        let state = self.state.clone();
+        let s = lock!(state);
+        let bytes = s.driver.trainer().optimizer_state().await.map_err(err)?;
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 

@@ -21,7 +21,8 @@ export class Run {
     this.error = null;
     this.recon = null; // {width, height, data}
     this.samples = null;
-    this.snapshot = null; // safetensors bytes after the last finished epoch
+    this.snapshot = null; // safetensors bytes after the last finished epoch (or of the opened file)
+    this.snapshotAdam = null; // Adam's state beside it: the current run's only (a restart goes on from both)
     this.plan = null; // {x, beta, capacity}: the KL weight the schedule plans over the run
     this.snapshotEpochs = 0;
     this.timing = null; // {overheadMillis, epochs, last}: see Engine.progress
@@ -120,17 +121,23 @@ export class Engine {
     this.send({ cmd: 'forget' });
   }
 
-  /** A new run. `model` (safetensors bytes) opens a saved model paused; `epochsDone` continues a snapshot. */
-  start(config, { model = null, paused = false, epochsDone = 0, run = null } = {}) {
+  /**
+   * A new run. `model` (safetensors bytes) opens a saved model, held paused
+   * with `paused`; with `optimizer` too, `run` goes on from its snapshot.
+   */
+  start(config, { model = null, optimizer = null, paused = false, run = null } = {}) {
     const prev = this.run;
     const r = run || new Run(config);
     // An opened model replaces the current run only once the engine accepted it.
     if (prev && prev !== r) { if (model && !run) r.previous = prev; else this.retire(prev); }
     r.state = 'loading';
     delete r.retiredAt;
+    // An opened model's file is its snapshot until its first epoch ends: a
+    // restart before then reopens it instead of starting from random weights.
+    if (model && !optimizer) { r.snapshot = model; r.snapshotAdam = null; r.snapshotEpochs = 0; }
     this.run = r;
     this.runs.set(r.id, r);
-    this.send({ cmd: 'start', run: r.id, config: r.config, backend: this.backend, model, epochsDone, paused });
+    this.send({ cmd: 'start', run: r.id, config: r.config, backend: this.backend, model, optimizer, paused });
     this.onUpdate();
     return r;
   }
@@ -143,6 +150,7 @@ export class Engine {
   retire(run) {
     if (run.state === 'training' || run.state === 'loading') run.state = 'paused';
     run.retiredAt = ++this.retirements;
+    run.snapshotAdam = null;
     const kept = [...this.runs.values()].filter((r) => r.snapshot && r.retiredAt).sort((a, b) => b.retiredAt - a.retiredAt);
     let bytes = 0;
     for (const r of kept) {
@@ -233,6 +241,8 @@ export class Engine {
     this.terminate();
     const run = this.run;
     if (run) {
+      // A restart holds a paused (or finished) run as it was.
+      run.heldAtFailure = run.state === 'paused' || run.state === 'done';
       run.state = 'error';
       run.error = text;
     }
@@ -309,7 +319,7 @@ export class Engine {
         if (run) { run.recon = m.recon; if (m.samples) run.samples = m.samples; }
         break;
       case 'snapshot':
-        if (run && run === this.run) { run.snapshot = m.bytes; run.snapshotEpochs = m.epochsDone; }
+        if (run && run === this.run) { run.snapshot = m.bytes; run.snapshotAdam = m.adam; run.snapshotEpochs = m.epochsDone; }
         break;
       case 'config':
         if (!run) break;

@@ -59,7 +59,7 @@ export async function restartEngine() {
       run.seenInEpoch = 0;
       run.error = null;
       run.markers.push({ x: done, label: 'restarted' });
-      app.engine.start(run.config, { run, model: run.snapshot, epochsDone: done });
+      app.engine.start(run.config, { run, model: run.snapshot, optimizer: run.snapshotAdam, paused: run.heldAtFailure });
     }
   } catch (e) {
     app.pageError = e.message || String(e);

@@ -63,7 +63,7 @@ function render() {
 function showRunError(run) {
   failure.markShown();
   if (app.engine.dead) {
-    const snap = run.snapshot ? `from the end of epoch ${run.snapshotEpochs}` : 'from the start';
+    const snap = !run.snapshot ? 'from the start' : run.snapshotEpochs ? `from the end of epoch ${run.snapshotEpochs}` : 'from the opened model';
     banner(`<b>Training stopped.</b> ${escapeHtml(run.error)} Curves and grids are kept.`, {
       actions: [[`Restart the engine and resume ${snap}`, restartEngine, 'restart-engine']],
     });

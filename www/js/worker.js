@@ -174,9 +174,11 @@ async function grids(id) {
   return performance.now() - t0;
 }
 
+/** What a restart goes on from: the model and Adam's state after the epoch just finished. */
 async function snapshot(id) {
   const bytes = await trainer.save();
-  post({ type: 'snapshot', run: id, epochsDone: trainer.epoch(), bytes }, [bytes.buffer]);
+  const adam = await trainer.optimizer_state();
+  post({ type: 'snapshot', run: id, epochsDone: trainer.epoch(), bytes, adam }, [bytes.buffer, adam.buffer]);
 }
 
 // A macrotask by message, not by timer: a browser may throttle the timers of
@@ -269,25 +271,32 @@ const LAB = {
   posterior: (t, a) => t.aggregate_posterior(Uint32Array.from(a.dims), a.bins, a.count),
 };
 
-async function start({ run, config, backend, model, epochsDone, paused }) {
+/**
+ * A run: new (`config`), a model opened from a file (`model`), or a run
+ * restarted from its snapshot (`model` and `optimizer`, under `config`'s
+ * schedule as the page shows it). `paused` holds it before any step.
+ */
+async function start({ run, config, backend, model, optimizer, paused }) {
+  const resumed = Boolean(model && optimizer);
   // A file that is no model is refused before the current run is touched.
-  const cfg = model ? { ...config, ...wasm.model_architecture(model) } : config;
+  const cfg = model && !resumed ? { ...config, ...wasm.model_architecture(model) } : config;
   await stopLoop();
   await opsSettled();
   if (trainer) { trainer.free(); trainer = null; }
   runId = run;
-  const t = await wasm.WebTrainer.create(cfg, backend);
+  const t = resumed ? await wasm.WebTrainer.resume(model, optimizer, config, backend) : await wasm.WebTrainer.create(cfg, backend);
   t.set_data(dataset);
-  if (model) t.load(model);
-  if (epochsDone) t.resume_at_epoch(epochsDone);
+  if (model && !resumed) t.load(model);
   trainer = t;
   post({ type: 'started', run, config: t.config(), plan: plan(t), numParams: t.num_params(), epoch: t.epoch(), wasmMemory: memoryBytes() });
-  if (paused) {
+  if (paused && !resumed) {
     // An opened model: show what it does before any step is taken.
     const { test, latent } = await t.evaluate_latent();
     post({ type: 'evaluated', run, test, latent });
+  }
+  if (paused) {
     await grids(run);
-    post({ type: 'state', run, state: 'paused' });
+    post({ type: 'state', run, state: t.finished() ? 'done' : 'paused' });
   } else {
     startLoop();
   }
