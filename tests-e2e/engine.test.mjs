@@ -91,6 +91,28 @@ test('Load model: our own file and the PyTorch fixture open paused, evaluated an
   await page.setInputFiles('[data-testid=load-model]', cut);
   await expectText(page.locator('[data-testid=banner]'), /cut\.safetensors[^]*truncated/);
   assert.equal((await status(page)).config.lossMode, 'vae', 'the current run is still untouched');
+  // A file whose architecture reads right but one tensor is missing fails
+  // only when its weights load: the current run still trains, as it was,
+  // and downloads.
+  await setNumber(page, 'epochs', 5000);
+  const runs = (await status(page)).runs;
+  await page.click('[data-testid=train]');
+  await waitFor(page, 'a run with epochs to go', (x) => x.runs === runs + 1 && x.state === 'training' && x.metrics.length > 0);
+  const header = fs.readFileSync(path.join(FIXTURES, 'vae16_init.safetensors'));
+  const at = header.indexOf('decoder.deconvs.7.bias');
+  assert.ok(at > 0 && at < 8 + Number(header.readBigUInt64LE(0)), 'the name is in the header');
+  header.write('decoder.deconvs.7.biaz', at);
+  const noBias = path.join(OUT, 'no-bias.safetensors');
+  fs.writeFileSync(noBias, header);
+  const before = await status(page);
+  await page.setInputFiles('[data-testid=load-model]', noBias);
+  await expectText(page.locator('[data-testid=banner]'), /no-bias\.safetensors[^]*decoder\.deconvs\.7\.bias/);
+  const after = await waitFor(page, 'training on after the refused file', (x) => x.metrics.length > before.metrics.length + 1);
+  assert.equal(after.runs, before.runs, 'no run added');
+  assert.equal(after.state, 'training');
+  assert.equal(after.error, null);
+  const [saved] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-model]')]);
+  assert.ok(fs.statSync(await saved.path()).size > 1e6, 'the current run downloads');
   await page.close();
 });
 

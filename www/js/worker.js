@@ -256,9 +256,8 @@ function plan(t) {
 
 /** A trainer holding an earlier run's snapshot, for the lab; freed by the caller. */
 async function snapshotTrainer(model) {
-  const t = await wasm.WebTrainer.create(wasm.model_architecture(model), backendName);
+  const t = await opened(model, {}, backendName);
   t.set_data(dataset);
-  t.load(model);
   return t;
 }
 
@@ -271,6 +270,18 @@ const LAB = {
   posterior: (t, a) => t.aggregate_posterior(Uint32Array.from(a.dims), a.bins, a.count),
 };
 
+/** A trainer holding the model file `bytes`, its architecture (and schedule, when the file says) over `config`. */
+async function opened(bytes, config, backend) {
+  const t = await wasm.WebTrainer.create({ ...config, ...wasm.model_architecture(bytes) }, backend);
+  try {
+    t.load(bytes);
+    return t;
+  } catch (e) {
+    t.free();
+    throw e;
+  }
+}
+
 /**
  * A run: new (`config`), a model opened from a file (`model`), or a run
  * restarted from its snapshot (`model` and `optimizer`, under `config`'s
@@ -278,15 +289,16 @@ const LAB = {
  */
 async function start({ run, config, backend, model, optimizer, paused }) {
   const resumed = Boolean(model && optimizer);
-  // A file that is no model is refused before the current run is touched.
-  const cfg = model && !resumed ? { ...config, ...wasm.model_architecture(model) } : config;
+  // An opened file is read whole (every tensor's name, shape and type) into a
+  // trainer of its own before the current run is touched: a file that fails
+  // leaves that run training as it was.
+  let t = model && !resumed ? await opened(model, config, backend) : null;
   await stopLoop();
   await opsSettled();
   if (trainer) { trainer.free(); trainer = null; }
   runId = run;
-  const t = resumed ? await wasm.WebTrainer.resume(model, optimizer, config, backend) : await wasm.WebTrainer.create(cfg, backend);
+  t = t || (resumed ? await wasm.WebTrainer.resume(model, optimizer, config, backend) : await wasm.WebTrainer.create(config, backend));
   t.set_data(dataset);
-  if (model && !resumed) t.load(model);
   trainer = t;
   post({ type: 'started', run, config: t.config(), plan: plan(t), numParams: t.num_params(), epoch: t.epoch(), wasmMemory: memoryBytes() });
   if (paused && !resumed) {
