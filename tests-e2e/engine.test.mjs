@@ -209,3 +209,43 @@ test('a run restarted after a crash takes the steps the uninterrupted run takes,
   assert.equal(resumed.metrics[resumed.metrics.length - 1].beta, 0.5);
   await held.close();
 });
+
+test('a dragged latent slider starts one run, where it is let go; a dragged β slider ends at its last value', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&lossMode=vae&numEpochs=5000&autostart=1`);
+  await waitFor(page, 'training', (s) => s.metrics.length > 0);
+  const runs = (await status(page)).runs;
+  // A drag is a stream of input events, then one change when the pointer lets go.
+  const shown = await page.evaluate(() => {
+    const latent = document.querySelector('[data-testid=latent-size]');
+    for (let i = 0; i < 20; i++) { latent.stepUp(); latent.dispatchEvent(new Event('input', { bubbles: true })); }
+    return document.querySelector('[data-testid=latent-value]').textContent;
+  });
+  await settle(page);
+  const dragging = await status(page);
+  assert.equal(dragging.runs, runs, 'no run while the slider moves');
+  assert.equal(dragging.config.latentSize, 16, 'the run in force keeps its latent size');
+  assert.notEqual(shown, '16', 'the slider shows where it is');
+  await page.evaluate(() => document.querySelector('[data-testid=latent-size]').dispatchEvent(new Event('change', { bubbles: true })));
+  const started = await waitFor(page, 'the run at the released value', (s) => s.runs === runs + 1 && s.state === 'training' && s.metrics.length > 0);
+  assert.equal(String(started.config.latentSize), shown);
+  await page.evaluate(() => {
+    const beta = document.querySelector('[data-testid=beta]');
+    for (let i = 0; i < 20; i++) { beta.stepUp(); beta.dispatchEvent(new Event('input', { bubbles: true })); }
+  });
+  const last = Number(await page.locator('[data-testid=beta]').inputValue());
+  await waitFor(page, 'the last β in force', (s) => s.config.targetBeta === last);
+  await settle(page);
+  assert.equal((await status(page)).runs, runs + 1, 'β changes no run');
+  await page.close();
+
+  // A latent the log slider cannot hold (512: its nearest stop is 511), locked by a
+  // teacher's link: another setting's edit changes that setting only.
+  const held = await open(browser, `${CPU}&latentSize=512&lock=latentSize&numEpochs=5000&autostart=1`);
+  const before = await waitFor(held, 'training at latent 512', (s) => s.metrics.length > 0);
+  assert.equal(before.config.latentSize, 512);
+  await setNumber(held, 'epochs', 4000);
+  const after = await waitFor(held, 'epochs 4000 in force', (s) => s.config.numEpochs === 4000);
+  assert.equal(after.runs, before.runs, 'the same run');
+  assert.equal(after.config.latentSize, 512);
+  await held.close();
+});

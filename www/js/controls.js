@@ -1,6 +1,6 @@
-// The settings form: shows a config, reports edits as a new config. Each
-// setting's control is its row's `input` in the settings table; a radio
-// group, a select, a number or a slider reads and shows by its kind.
+// The settings form: shows a config, reports each edit as the one setting
+// it changed. Each setting's control is its row's `input` in the settings
+// table; a radio group, a select, a number or a slider reads and shows by its kind.
 import { PRESETS, latentFromSlider, sliderFromLatent, exerciseValues } from './state.js';
 import { SETTINGS, SCHEDULE_KEYS, applyBounds } from './settings.js';
 
@@ -62,10 +62,16 @@ export function bindControls({ onChange, onPreset }) {
     b.addEventListener('click', () => onPreset(p));
     presets.appendChild(b);
   }
-  const read = () => Object.fromEntries(ROWS.map((r) => [r.key, readOne(r)]));
   for (const el of document.querySelectorAll('#controls input, #controls select')) {
     if (el.type === 'file') continue;
-    el.addEventListener(el.type === 'range' ? 'input' : 'change', () => onChange(read(), el));
+    const row = ROWS.find((r) => el.matches(r.input));
+    // A slider that changes the model (the latent size) applies when let go:
+    // every step of a drag would start a run. While it moves, it shows the value.
+    const live = el.type === 'range' && row?.group !== 'architecture';
+    // Only the edited setting: the others stay what the page holds, not what
+    // their controls can show (the log slider holds 511 for a latent of 512).
+    el.addEventListener(live ? 'input' : 'change', () => onChange({ [row.key]: readOne(row) }));
+    if (el.type === 'range' && !live) el.addEventListener('input', () => { $('latent-out').textContent = readOne(row); });
   }
 }
 

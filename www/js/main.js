@@ -21,7 +21,7 @@ async function main() {
   // Offline: the service worker keeps the page and pkg/ (sw.js); the data has its own store.
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
   bindStatus();
-  bindControls({ onChange: (next) => applyConfig(next), onPreset: applyPreset });
+  bindControls({ onChange: (edit) => applyConfig({ ...app.config, ...edit }), onPreset: applyPreset });
   bindData();
   bindDownloads();
   bindLab(() => app.engine, () => currentRun(), () => app.runs, update);

@@ -28,6 +28,8 @@ let busy = 0;
 let stopRequested = false;
 let looping = null;
 let ops = [];
+/** A schedule waiting for the trainer (`{config, id}`): later ones replace it. */
+let scheduleAsked = null;
 /** The chain running `ops`, while one runs. */
 let applying = null;
 let gpuDevice = null;
@@ -368,11 +370,16 @@ const handlers = {
     if (trainer) { trainer.free(); trainer = null; }
     runId = 0;
   },
+  /** The latest schedule only: a β slider dragged during a training call sends many; one is applied. */
   setSchedule({ config }) {
-    const id = runId;
+    const waiting = scheduleAsked !== null;
+    scheduleAsked = { config, id: runId };
+    if (waiting) return;
     whenIdle(() => {
+      const { config: latest, id } = scheduleAsked;
+      scheduleAsked = null;
       if (!trainer || id !== runId) return;
-      trainer.set_schedule(config);
+      trainer.set_schedule(latest);
       post({ type: 'config', run: id, config: trainer.config(), plan: plan(trainer), schedule: true });
     });
   },
