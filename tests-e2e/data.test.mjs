@@ -64,6 +64,25 @@ test('the six files download once; a reload reads them from storage with no requ
   s = await waitFor(page, 'six files from storage', loaded(6));
   assert.deepEqual(bins(), []);
   assert.equal(s.trainImages, 1800, 'the chosen data_batch_1.bin (1,000 images) came back');
+
+  // A stored copy the dataset refuses (damaged in storage) is said, dropped and
+  // downloaded again; the other five still come from storage.
+  await page.evaluate(async () => {
+    const cache = await caches.open('vaelab-cifar10-v1');
+    const key = (await cache.keys()).find((r) => r.url.endsWith('/data_batch_2.bin'));
+    await cache.put(key, new Response(new Uint8Array(1234)));
+  });
+  requests.length = 0;
+  await page.reload();
+  s = await waitFor(page, 'six files, one downloaded again', (x) => loaded(6)(x) && x.dataFiles.every((f) => f.stored));
+  assert.deepEqual(bins().map((p) => path.basename(p)), ['data_batch_2.bin']);
+  assert.equal(s.dataFiles.find((f) => f.name === 'data_batch_2.bin').from, 'server');
+  assert.equal(s.trainImages, 1800);
+  assert.ok(s.dataErrors.some((e) => /data_batch_2\.bin/.test(e)), JSON.stringify(s.dataErrors));
+  requests.length = 0;
+  await page.reload();
+  s = await waitFor(page, 'six files from storage again', loaded(6));
+  assert.deepEqual(bins(), [], 'the downloaded copy was stored');
   await context.close();
 });
 

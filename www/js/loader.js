@@ -67,6 +67,15 @@ export class Store {
     }
   }
 
+  /** Delete every stored copy of `name`. */
+  async drop(name) {
+    const cache = await this.open();
+    if (!cache) return;
+    for (const req of await cache.keys()) {
+      if (req.url.endsWith(`/${name}`)) await cache.delete(req);
+    }
+  }
+
   async forget() {
     this.cache = null;
     if (self.caches) await caches.delete(CACHE);
@@ -111,9 +120,18 @@ export async function loadAll(store, base, { add, stored, progress }) {
   const url = (name) => new URL(name, base).href;
   const wanted = [];
   for (const name of FILES) {
-    const stored = await store.get(name, url(name));
-    if (stored) await add(name, stored, { from: 'storage', stored: true });
-    else wanted.push(name);
+    // A stored copy that cannot be read, or that the dataset refuses (the
+    // refusal is shown), is dropped and downloaded again: it never blocks the rest.
+    let kept = null;
+    let unreadable = false;
+    try {
+      kept = await store.get(name, url(name));
+    } catch {
+      unreadable = true;
+    }
+    if (kept && (await add(name, kept, { from: 'storage', stored: true }))) continue;
+    if (kept || unreadable) await store.drop(name).catch(() => {});
+    wanted.push(name);
   }
   const sizes = new Map(wanted.map((n) => [n, [0, FILE_BYTES]]));
   let last = 0;
