@@ -96,6 +96,19 @@ test('a malformed data file gets a message naming it, and the page keeps working
   await page.close();
 });
 
+test('page options that would hang or empty the page are named and left at their defaults', async () => {
+  const page = await open(browser, '?data=http://&images=1e999&tests=0&backend=cpu');
+  const banner = page.locator('[data-testid=banner]', { hasText: 'images=1e999' });
+  await banner.waitFor({ timeout: 60_000 });
+  const text = await banner.textContent();
+  for (const part of ['data=http://: not an address', 'images=1e999: use a whole number from 1 to 50000', 'tests=0: use a whole number from 1 to 50000']) {
+    assert.ok(text.includes(part), `banner lacks "${part}": ${text}`);
+  }
+  // The default data folder is looked in, and the page says what it found: no endless "loading".
+  await waitFor(page, 'the data looked for', (s) => s.state !== 'loading' && !s.dataLoading && s.dataDone > 0);
+  await page.close();
+});
+
 test('out-of-range settings, from the URL or typed in, are named with their range and not applied', async () => {
   const page = await open(browser, '?data=/nowhere/&numEpochs=-5&batchSize=1e9&targetBeta=-1&betaMode=cubic&lr=abc&preset=vae08&classMinutes=0');
   const banner = page.locator('[data-testid=banner]', { hasText: 'numEpochs=-5' });

@@ -34,6 +34,23 @@ const NUMERIC = Object.keys(SETTINGS).filter((k) => !SETTINGS[k].choices);
 // classMinutes: the class period the lesson's time is weighed against (lesson-time.js).
 export const PAGE_KEYS = ['autostart', 'data', 'backend', 'images', 'tests', 'preset', 'model', 'hide', 'lock', 'lesson', 'lessonStep', 'lessonLatent', 'lessonBeta', 'classMinutes'];
 
+/** How many images a link may ask for: CIFAR-10 has 50,000 training images. */
+const MAX_IMAGES = 50000;
+const count = (raw) => (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= MAX_IMAGES ? null : `use a whole number from 1 to ${MAX_IMAGES}`);
+/** Page options refused by name (they would hang or empty the page), with what to use instead. */
+const PAGE_CHECKS = {
+  images: count,
+  tests: count,
+  data: (raw) => {
+    try {
+      const url = new URL(raw, 'http://page.example/www/');
+      return ['http:', 'https:'].includes(url.protocol) && url.host ? null : 'use a folder next to the page or an http(s) address';
+    } catch {
+      return 'not an address: use a folder next to the page or an http(s) address';
+    }
+  },
+};
+
 // Latent slider: positions 0..1000 map to the table's slider range (16..1024)
 // on a log scale; the exercise's values are "stops" the slider snaps to when near.
 const { min: LAT_LO, max: LAT_HI } = SETTINGS.latentSize.slider;
@@ -69,7 +86,9 @@ export function fromQuery(search) {
       if (why) problems.push(`${key}=${raw} ${why}`);
       else config[key] = value;
     } else if (PAGE_KEYS.includes(key)) {
-      page[key] = raw;
+      const why = PAGE_CHECKS[key]?.(raw);
+      if (why) problems.push(`${key}=${raw}: ${why}`);
+      else page[key] = raw;
     } else {
       problems.push(`unknown URL setting "${key}"`);
     }
