@@ -103,11 +103,15 @@ test('models trained by scripts/pretrain.sh are listed and open paused; a broken
   assert.equal(s.config.lossMode, 'ae');
   assert.equal(s.metrics.length, 0, 'no step before Resume');
   await page.close();
-  // A model the manifest names but the server lacks, and then a manifest that is not JSON.
+  // A model the manifest names but the server lacks, one whose settings are
+  // not the table's (said; the others still listed), and then a manifest that is not JSON.
   manifest.models.push({ name: 'gone', file: 'gone.safetensors', config: { lossMode: 'ae', latentSize: 16 } });
+  manifest.models.push({ name: 'odd', file: 'odd.safetensors', config: { lossMode: 5, latentSize: 16 } });
   fs.writeFileSync(path.join(models, 'manifest.json'), JSON.stringify(manifest));
   const p2 = await open(browser, TINY);
   await waitFor(p2, 'the data', (x) => x.state === 'idle' && x.testImages > 0);
+  await expectText(p2.locator('[data-testid=models-problems]'), /model 3 \(odd\): its "config" is not used: lossMode=5/);
+  await p2.locator('[data-testid=open-model-odd]').waitFor();
   await p2.locator('[data-testid=open-model-gone]').click();
   await expectText(p2.locator('[data-testid=banner]'), /gone\.safetensors[^]*404/);
   await p2.close();

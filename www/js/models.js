@@ -3,7 +3,7 @@
 // opens one as a paused run (as `?model=<url>` does). No manifest: nothing
 // listed; a malformed one: said plainly, and the page works on without it.
 import { describe } from './state.js';
-import { DEFAULTS } from './settings.js';
+import { DEFAULTS, configProblems } from './settings.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,8 +21,20 @@ export function parseManifest(text) {
   data.models.forEach((m, i) => {
     const file = m && typeof m.file === 'string' ? m.file : '';
     // A plain file name beside the manifest: nothing that climbs out of models/.
-    if (!/^[\w.-]+\.safetensors$/.test(file) || file.startsWith('.')) problems.push(`model ${i + 1} has no usable "file" (a .safetensors name beside the manifest)`);
-    else models.push({ name: String(m.name || file), file, config: m.config || {}, epochs: m.epochs, test: m.test || null, trainImages: m.trainImages });
+    if (!/^[\w.-]+\.safetensors$/.test(file) || file.startsWith('.')) {
+      problems.push(`model ${i + 1} has no usable "file" (a .safetensors name beside the manifest)`);
+      return;
+    }
+    const name = String(m.name || file);
+    // Settings the table refuses are said, and the model is listed without
+    // them (opening it reads the architecture from the file itself).
+    let config = m.config && typeof m.config === 'object' && !Array.isArray(m.config) ? m.config : {};
+    const wrong = configProblems({ ...DEFAULTS, ...config });
+    if (wrong.length) {
+      problems.push(`model ${i + 1} (${name}): its "config" is not used: ${wrong.join('; ')}`);
+      config = {};
+    }
+    models.push({ name, file, config, epochs: m.epochs, test: m.test || null, trainImages: m.trainImages });
   });
   return { models, problems };
 }
