@@ -11,6 +11,8 @@ use thiserror::Error;
 
 pub const IMAGE_BYTES: usize = 3 * 32 * 32;
 pub const RECORD_BYTES: usize = 1 + IMAGE_BYTES;
+/// The official files hold 10,000 images each.
+pub const MAX_FILE_BYTES: usize = 10_000 * RECORD_BYTES;
 pub const TRAIN_FILES: [&str; 5] = [
     "data_batch_1.bin",
     "data_batch_2.bin",
@@ -247,6 +249,19 @@ pub fn tar_gz_members(archive: &str, bytes: &[u8]) -> Result<Vec<(CifarFile, Vec
         let mut entry = entry.map_err(bad)?;
         let path = entry.path().map_err(bad)?.to_string_lossy().into_owned();
         if let Some(file) = CifarFile::from_name(&path) {
+            // The header's size is the archive's word, not a fact: one
+            // claiming more than a CIFAR-10 file can hold is refused before
+            // anything is allocated for it (a damaged header once asked for
+            // gigabytes and aborted the engine).
+            if entry.size() > MAX_FILE_BYTES as u64 {
+                return Err(DataError::Archive {
+                    archive: archive.into(),
+                    reason: format!(
+                        "its {path} claims {} bytes; a CIFAR-10 file holds at most {MAX_FILE_BYTES}",
+                        entry.size()
+                    ),
+                });
+            }
             let mut data = Vec::with_capacity(entry.size() as usize);
             entry.read_to_end(&mut data).map_err(bad)?;
             members.push((file, data));
@@ -283,6 +298,29 @@ mod tests {
         assert_eq!(t.dims(), [2, 3, 32, 32]);
         let v = t.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!((v[0], v[IMAGE_BYTES]), (1.0, -1.0));
+    }
+
+    /// A tar header claiming gigabytes for a CIFAR-10 member is refused by
+    /// name before anything is allocated for it.
+    #[test]
+    fn an_archive_member_claiming_too_many_bytes_is_refused() {
+        use std::io::Write;
+        let mut header = tar::Header::new_gnu();
+        header
+            .set_path("cifar-10-batches-bin/data_batch_1.bin")
+            .unwrap();
+        header.set_size(3 << 30);
+        header.set_mode(0o644);
+        header.set_cksum();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(header.as_bytes()).unwrap();
+        gz.write_all(&[0; 1024]).unwrap();
+        let err = tar_gz_members("x.tar.gz", &gz.finish().unwrap()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("claims 3221225472 bytes") && text.contains("at most 30730000"),
+            "{text}"
+        );
     }
 
     #[test]

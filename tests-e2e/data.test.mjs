@@ -101,6 +101,13 @@ test('the same file chosen twice counts once, and a tarball after the .bin files
   await page.setInputFiles('[data-testid=file-input]', [train]);
   s = await waitFor(page, 'the second choice', (x) => !x.dataLoading && x.dataDone === s.dataDone + 1);
   assert.equal(s.trainImages, 1000, 'the same file chosen again must replace, not append');
+  // A file bigger than any CIFAR-10 file (one record too many) is refused by its size, unread.
+  const big = path.join(OUT, 'data_batch_3.bin');
+  fs.writeFileSync(big, Buffer.alloc(10_001 * 3073));
+  await page.setInputFiles('[data-testid=file-input]', [big]);
+  s = await waitFor(page, 'the oversized file', (x) => !x.dataLoading && x.dataDone === s.dataDone + 1);
+  assert.ok(s.dataErrors.some((e) => /^data_batch_3\.bin is 30,733,073 bytes, more than a CIFAR-10 file can be \(30,730,000 bytes\); not read$/.test(e)), JSON.stringify(s.dataErrors));
+  assert.equal(s.trainImages, 1000);
   // The official archive's members replace the .bin files (and are stored: the box is ticked again).
   const dir = path.join(OUT, 'tar', 'cifar-10-batches-bin');
   fs.mkdirSync(dir, { recursive: true });

@@ -85,6 +85,13 @@ test('Load model: our own file and the PyTorch fixture open paused, evaluated an
   await page.setInputFiles('[data-testid=load-model]', junk);
   await expectText(page.locator('[data-testid=banner]'), /junk\.safetensors/);
   assert.equal((await status(page)).config.lossMode, 'vae', 'the current run is untouched');
+  // A file bigger than the largest model the settings allow is refused unread (a sparse file here).
+  const huge = path.join(OUT, 'huge.safetensors');
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, 256e6 + 1);
+  await page.setInputFiles('[data-testid=load-model]', huge);
+  await expectText(page.locator('[data-testid=banner]'), /huge\.safetensors is not a model this page can load:[^]*more than the largest model it trains/);
+  fs.rmSync(huge);
   // A truncated download of a real checkpoint says so.
   const cut = path.join(OUT, 'cut.safetensors');
   fs.writeFileSync(cut, fs.readFileSync(path.join(FIXTURES, 'ae16_init.safetensors')).subarray(0, 100_000));

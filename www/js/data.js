@@ -10,6 +10,9 @@ export const FIRST = [TRAIN_FILES[0], TEST_FILE];
 /** Size of one official file, until the server says otherwise. */
 export const FILE_BYTES = CORE.recordBytes * CORE.imagesPerFile;
 
+/** The official cifar-10-binary.tar.gz is 170 MB: a bigger archive is refused unread. */
+export const MAX_ARCHIVE_BYTES = 256e6;
+
 export const isArchive = (name) => /\.(tar\.gz|tgz)$/i.test(name);
 
 export function mb(bytes) {

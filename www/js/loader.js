@@ -5,7 +5,7 @@
 // picked ones when the user keeps the "store" box ticked. The dataset replaces
 // a file loaded again, so nothing is ever counted twice.
 
-import { FILES, FIRST, FILE_BYTES, isArchive } from './data.js';
+import { FILES, FIRST, FILE_BYTES, MAX_ARCHIVE_BYTES, isArchive } from './data.js';
 
 const CACHE = 'vaelab-cifar10-v1';
 const message = (e) => (e && e.message ? e.message : String(e));
@@ -168,9 +168,17 @@ export async function loadAll(store, base, { add, stored, progress }) {
  * Files the user picked or dropped: `.bin` files by their official names, or
  * the official archive (its members). Resolves to the names it ignored.
  */
-export async function loadPicked(store, files, keep, { add, stored, unpack }) {
+export async function loadPicked(store, files, keep, { add, stored, unpack, refused }) {
   const ignored = [];
   for (const f of files) {
+    // Sizes first, from the file's entry: a file larger than the official
+    // one is refused unread (gigabytes would abort the engine).
+    const most = isArchive(f.name) ? MAX_ARCHIVE_BYTES : FILES.includes(f.name) ? FILE_BYTES : Infinity;
+    if (f.size > most) {
+      const bytes = (n) => `${n.toLocaleString('en')} bytes`;
+      refused(f.name, `${f.name} is ${bytes(f.size)}, more than ${isArchive(f.name) ? 'the official archive' : 'a CIFAR-10 file'} can be (${bytes(most)}); not read`);
+      continue;
+    }
     if (isArchive(f.name)) {
       const members = unpack(f.name, new Uint8Array(await f.arrayBuffer()));
       if (!members) continue;

@@ -2,7 +2,7 @@
 // opened from a file or a URL as a paused run, and what the page does when
 // the engine has started (or refused) one.
 import { app, currentRun } from './app.js';
-import { TEST_FILE } from './data.js';
+import { TEST_FILE, mb } from './data.js';
 import { describe } from './state.js';
 import { ARCHITECTURE_KEYS, SCHEDULE_KEYS } from './settings.js';
 import { banner, hideBanner, escapeHtml, failure } from './banner.js';
@@ -11,6 +11,9 @@ import { showConfig } from './controls.js';
 import { csv } from './runs.js';
 import { downloadReport } from './results.js';
 import { update } from './render.js';
+
+/** The largest model the settings allow (a VAE at latent 4096) is 206 MB: a bigger file is refused unread. */
+const MAX_MODEL_BYTES = 256e6;
 import { syncUrl } from './settings-flow.js';
 
 const $ = (id) => document.getElementById(id);
@@ -40,7 +43,12 @@ export function bindDownloads() {
   $('load-model').addEventListener('change', async (e) => {
     const file = e.target.files[0];
     e.target.value = '';
-    if (file) openModel(new Uint8Array(await file.arrayBuffer()), file.name);
+    if (!file) return;
+    if (file.size > MAX_MODEL_BYTES) {
+      banner(`<b>${escapeHtml(file.name)} is not a model this page can load:</b> ${mb(file.size)} is more than the largest model it trains (${mb(MAX_MODEL_BYTES)}); not read.`, { actions: [['Dismiss', hideBanner]] });
+      return;
+    }
+    openModel(new Uint8Array(await file.arrayBuffer()), file.name);
   });
 }
 
@@ -86,6 +94,8 @@ export async function openModelFromUrl(url) {
   try {
     const res = await fetch(url);
     if (!res.ok) throw new Error(`the server answered ${res.status} ${res.statusText}`);
+    const size = Number(res.headers.get('content-length'));
+    if (size > MAX_MODEL_BYTES) throw new Error(`${mb(size)} is more than the largest model this page trains (${mb(MAX_MODEL_BYTES)}); not read`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     await app.engine.dataIdle();
     openModel(bytes, decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() || url));

@@ -106,6 +106,7 @@ const dataCallbacks = {
   add: addFile,
   stored: (name) => post({ type: 'data-stored', name, storage: storage() }),
   progress: (p) => post({ type: 'data-progress', ...p }),
+  refused: (name, why) => post({ type: 'data-error', name, message: why }),
   unpack: (name, bytes) => {
     try {
       return wasm.WebDataset.unpack_tar_gz(name, bytes);
