@@ -67,20 +67,23 @@ pub struct Progress {
     pub finished: bool,
 }
 
-/// The epochs' shuffles, one stream per epoch (epoch 0's is the one every
-/// run had before streams were per epoch).
+/// The shuffles' stream: one per run, as it always was.
 const SHUFFLE_STREAM: u64 = 0x005e_ed0f_0de5;
 /// The VAE's training noise, one stream per epoch; apart from the stream
 /// that initialised the weights (the run's seed itself).
 const NOISE_STREAM: u64 = 0x6e01_5e00_0000;
 
-/// The seed of one epoch's draws from `stream`.
-fn epoch_seed(seed: u64, stream: u64, epoch: u64) -> u64 {
-    seed ^ stream ^ epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+/// The seed of one epoch's noise.
+fn epoch_seed(seed: u64, epoch: u64) -> u64 {
+    seed ^ NOISE_STREAM ^ epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 pub struct EpochDriver {
     trainer: Trainer,
+    shuffle: StdRng,
+    /// Epochs the run had finished when this driver took it (a resumed run),
+    /// whose shuffles the stream replays before its first epoch.
+    replay: usize,
     /// The epoch in flight's training set and order; empty between epochs.
     epoch_train: ImageSet,
     order: Vec<usize>,
@@ -91,8 +94,13 @@ pub struct EpochDriver {
 
 impl EpochDriver {
     pub fn new(trainer: Trainer) -> Self {
+        // A stream of its own, so that the order depends on the seed alone.
+        let shuffle = StdRng::seed_from_u64(trainer.config().seed ^ SHUFFLE_STREAM);
+        let replay = trainer.epoch();
         Self {
             trainer,
+            shuffle,
+            replay,
             epoch_train: ImageSet::default(),
             order: Vec::new(),
             cursor: 0,
@@ -135,20 +143,21 @@ impl EpochDriver {
         Ok(num_epochs.max(in_flight))
     }
 
-    /// Each epoch's order and the VAE's noise come from streams seeded by the
-    /// run's seed and the epoch alone, not from where an earlier epoch left a
-    /// generator: a run resumed from a snapshot after epoch k (another
-    /// process, a restarted engine) trains epoch k + 1 exactly as the
-    /// uninterrupted run does.
+    /// A run resumed after epoch k (another process, a restarted engine)
+    /// trains epoch k + 1 as the uninterrupted run does: the shuffles' stream
+    /// replays the k shuffles before it (the same draws while the training
+    /// set keeps its size, as on the command line), and the VAE's noise
+    /// comes from a stream seeded by the seed and the epoch alone.
     fn start_epoch(&mut self, train: &ImageSet) {
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        for _ in 0..std::mem::take(&mut self.replay) {
+            order.shuffle(&mut self.shuffle);
+        }
         let (seed, epoch) = (self.trainer.config().seed, self.trainer.epoch() as u64);
-        let mut shuffle = StdRng::seed_from_u64(epoch_seed(seed, SHUFFLE_STREAM, epoch));
-        self.trainer
-            .device()
-            .seed(epoch_seed(seed, NOISE_STREAM, epoch));
+        self.trainer.device().seed(epoch_seed(seed, epoch));
         self.epoch_train = train.clone();
         self.order = (0..train.len()).collect();
-        self.order.shuffle(&mut shuffle);
+        self.order.shuffle(&mut self.shuffle);
         self.cursor = 0;
     }
 

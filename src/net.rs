@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::checkpoint::{self, CheckpointError};
@@ -34,11 +34,20 @@ pub enum Net {
 }
 
 impl Net {
+    /// A freshly initialised model, its weights drawn now: Burn draws a
+    /// parameter lazily, on its first use, and the driver reseeds the
+    /// device's generator at each epoch's start, so a weight drawn on the
+    /// first step would come from the epoch's noise stream instead of the seed's.
     pub fn new(mode: LossMode, latent: usize, device: &Device) -> Self {
-        match mode {
+        let net = match mode {
             LossMode::Ae => Net::Ae(AutoEncoderConfig::new(latent).init(device)),
             LossMode::Vae => Net::Vae(VaeConfig::new(latent).init(device)),
+        };
+        match &net {
+            Net::Ae(m) => m.visit(&mut Draw),
+            Net::Vae(m) => m.visit(&mut Draw),
         }
+        net
     }
 
     pub fn num_params(&self) -> usize {
@@ -142,6 +151,15 @@ impl Net {
             Net::Vae(m) => Net::Vae(checkpoint::load_into(m, bytes)?),
         };
         Ok((net, mode, latent))
+    }
+}
+
+/// Initialises every parameter (reading one draws it).
+struct Draw;
+
+impl ModuleVisitor for Draw {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
     }
 }
 
