@@ -63,7 +63,8 @@ export function bindLab(getEngine, getRun, getRuns, update) {
 /** Redraws the lab when the run, its epoch or the picks changed (one request chain at a time). */
 export function renderLab(engine, run) {
   const ready = engine && run && run.latent && !engine.dead && run.state !== 'loading';
-  const key = ready ? `${run.id}:${run.tests.length}:${run.latent.order.length}:${lab.picks.join(',')}:${lab.pair}` : null;
+  // A run that stops (a NaN loss) is drawn again, from its last snapshot.
+  const key = ready ? `${run.id}:${run.tests.length}:${run.state === 'error'}:${run.latent.order.length}:${lab.picks.join(',')}:${lab.pair}` : null;
   if (!ready) {
     $('lab-note').textContent = run ? 'shown once the run has finished an epoch (or a model is opened)' : 'train a model (or open one) to look inside its code';
     if (lab.key !== null || !run) reset();
@@ -92,9 +93,11 @@ async function draw(engine, run) {
   try {
     const vae = run.config.lossMode === 'vae';
     const usage = run.latent;
-    $('lab-note').textContent = `run #${run.id} after epoch ${run.tests.length || run.epoch}`;
+    // A run stopped by a NaN or infinite loss is explored as its last snapshot, not its broken weights.
+    const own = run.state === 'error' && run.snapshot ? run.snapshot : null;
+    $('lab-note').textContent = own ? `run #${run.id} as after epoch ${run.snapshotEpochs}, its last snapshot before it stopped` : `run #${run.id} after epoch ${run.tests.length || run.epoch}`;
     if (lab.stripFor !== run.id) {
-      lab.stripImage = await engine.ask('strip', STRIP);
+      lab.stripImage = await engine.ask('strip', STRIP, own);
       lab.stripFor = run.id;
     }
     // Redrawn each time: the picks' outlines go on a clean copy.
@@ -106,7 +109,7 @@ async function draw(engine, run) {
       const dims = usage.order.slice(0, Math.min(TOP_DIMS, usage.order.length - 1));
       const dead = usage.order[usage.order.length - 1];
       dims.push(dead);
-      show($('lab-traverse'), await engine.ask('traverse', { index: a, dims, ...SWEEP }));
+      show($('lab-traverse'), await engine.ask('traverse', { index: a, dims, ...SWEEP }, own));
       lab.rows.traverse = dims.map((j, k) => {
         const v = vae ? `KL ${usage.klPerDim[j].toFixed(2)} nats` : `variance ${usage.variance[j].toPrecision(2)}`;
         return `${k === dims.length - 1 ? 'least used: ' : ''}dim ${j} · ${v}${usage.variance[j] > usage.threshold ? '' : ' (inactive)'}`;
@@ -118,7 +121,7 @@ async function draw(engine, run) {
     labels($('lab-traverse-labels'), lab.rows.traverse);
     const rows = [], names = [];
     if (b !== undefined) {
-      rows.push(await engine.ask('interpolate', { a, b, steps: STEPS }));
+      rows.push(await engine.ask('interpolate', { a, b, steps: STEPS }, own));
       names.push(`this run (${vae ? 'VAE' : 'AE'}): test #${a} → #${b}, straight line`);
       // The other kind of model of the same latent size, when an earlier run kept its weights.
       const other = lab.context.getRuns().filter((r) => r !== run && r.snapshot && r.config.latentSize === run.config.latentSize && r.config.lossMode !== run.config.lossMode).pop();
@@ -127,14 +130,14 @@ async function draw(engine, run) {
         names.push(`run #${other.id} (${other.config.lossMode === 'vae' ? 'VAE' : 'AE'}), same path`);
       }
     }
-    rows.push(await engine.ask('interpolateSamples', { a: lab.pair[0], b: lab.pair[1], steps: STEPS }));
+    rows.push(await engine.ask('interpolateSamples', { a: lab.pair[0], b: lab.pair[1], steps: STEPS }, own));
     names.push(`prior draws #${lab.pair[0]} → #${lab.pair[1]}, slerp${vae ? '' : ' (an AE has no prior: expect garbage)'}`);
     $('lab-pair').textContent = `#${lab.pair[0]}, #${lab.pair[1]}`;
     stack($('lab-interp'), rows);
     lab.rows.interp = names;
     labels($('lab-interp-labels'), names);
     const histDims = usage.order.slice(0, HIST_DIMS);
-    const post = await engine.ask('posterior', { dims: histDims, bins: 30, count: 10 });
+    const post = await engine.ask('posterior', { dims: histDims, bins: 30, count: 10 }, own);
     drawHistograms($('lab-hist'), post.histograms, vae ? 'μ' : 'z');
     lab.histograms = post.histograms.length;
     show($('lab-prior'), post.prior);

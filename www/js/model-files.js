@@ -33,9 +33,12 @@ export function bindDownloads() {
     const run = currentRun();
     if (!run) return;
     try {
-      const bytes = app.engine.dead || run !== app.engine.run ? run.snapshot : await app.engine.save();
-      if (!bytes) throw new Error('this run\'s weights are no longer held (only the current run keeps them)');
-      download(new Blob([bytes]), `vaelab-${run.config.lossMode}${run.config.latentSize}-epoch${run.epoch}.safetensors`);
+      // A stopped run (a NaN loss, a dead engine) or an earlier one gives its last snapshot: weights that worked.
+      const held = app.engine.dead || run !== app.engine.run || run.state === 'error';
+      const bytes = held ? run.snapshot : await app.engine.save();
+      if (!bytes) throw new Error(run.state === 'error' ? 'the run stopped before its first epoch ended, so no weights were kept' : 'this run\'s weights are no longer held (only the current run keeps them)');
+      const epoch = held ? run.snapshotEpochs : run.epoch;
+      download(new Blob([bytes]), `vaelab-${run.config.lossMode}${run.config.latentSize}-epoch${epoch}.safetensors`);
     } catch (e) {
       banner(`<b>Could not save the model:</b> ${escapeHtml(e.message || e)}`, { actions: [['Dismiss', hideBanner]] });
     }
