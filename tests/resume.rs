@@ -1,8 +1,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! A run goes on from its last finished epoch exactly as if it had never
 //! stopped: the saved state is the whole state (weights, Adam's moments, the
-//! step, the settings as they are now) and each epoch's order and noise come
-//! from the seed and the epoch alone. On the mini slice of CIFAR-10.
+//! step, the settings as they are now), the shuffles' stream is replayed up
+//! to the epoch and the epoch's noise comes from the seed and the epoch alone.
+//! On the mini slice of CIFAR-10.
 
 mod mini;
 

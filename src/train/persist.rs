@@ -42,9 +42,10 @@ impl Trainer {
     /// The run saved in `model` (by [`save`](Self::save)) and `optimizer`
     /// (by [`optimizer_state`](Self::optimizer_state)), ready to go on with
     /// the epoch after the last one it finished: its settings as they were
-    /// then, its weights, Adam's moments, its step count. The driver seeds
-    /// each epoch's order and noise from the seed and the epoch, so the
-    /// steps that follow are the ones the uninterrupted run takes.
+    /// then, its weights, Adam's moments, its step count. A driver taking it
+    /// replays the earlier epochs' shuffles and seeds the epoch's noise from
+    /// the seed and the epoch, so the steps that follow are the ones the
+    /// uninterrupted run takes.
     pub fn resume(model: &[u8], optimizer: &[u8], device: &Device) -> Result<Trainer, TrainError> {
         let config = TrainConfig::saved_in(model).ok_or_else(|| {
             TrainError::Argument(
