@@ -256,3 +256,23 @@ test('a dragged latent slider starts one run, where it is let go; a dragged β s
   assert.equal(after.config.latentSize, 512);
   await held.close();
 });
+
+test('a run stopped by a NaN loss downloads, and is explored as, its last snapshot', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&lossMode=vae&numEpochs=5000&autostart=1`);
+  await waitFor(page, 'two snapshots', (s) => s.testMetrics.length >= 2 && s.heldSnapshots === 1);
+  // The weights turn NaN between two training calls, as a diverging run's do.
+  await page.evaluate(() => window.vaelab.poisonWeights());
+  const stopped = await waitFor(page, 'the NaN loss', (s) => s.state === 'error');
+  assert.match(stopped.error, /loss became NaN/);
+  const epochs = stopped.testMetrics.length;
+  const [saved] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-model]')]);
+  assert.equal(saved.suggestedFilename(), `vaelab-vae16-epoch${epochs}.safetensors`);
+  const bytes = fs.readFileSync(await saved.path());
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+  assert.equal(header.__metadata__.epochs_trained, String(epochs));
+  const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 8 + headerLength, bytes.byteOffset + bytes.length));
+  assert.ok(weights.length > 1e6 && weights.every(Number.isFinite), 'the snapshot\'s weights are finite');
+  await expectText(page.locator('[data-testid=lab-note]'), new RegExp(`as after epoch ${epochs}, its last snapshot before it stopped`));
+  await page.close();
+});

@@ -210,6 +210,8 @@ export class Engine {
   /** Test hook: the worker destroys its GPUDevice. */
   loseDevice() { this.send({ cmd: 'loseDevice' }); }
   crash() { this.send({ cmd: 'crash' }); }
+  /** Test hook: the run's weights become NaN, as a diverging run's do. */
+  poison() { this.send({ cmd: 'poison' }); }
 
   /** Throw the dead worker away; a new one is booted by `boot()`. */
   terminate() {

@@ -47,6 +47,8 @@ export function bindStatus() {
     loseDevice() { app.engine?.loseDevice(); },
     /** Test hook: the engine fails as a panic in the core does (on the CPU backend too). */
     crashEngine() { app.engine?.crash(); },
+    /** Test hook: the weights become NaN between training calls; the next step's loss says so. */
+    poisonWeights() { app.engine?.poison(); },
     /**
      * Test hook: resolves once the worker has handled every command sent before
      * it and any training call in flight has ended, so whatever they posted has

@@ -436,6 +436,20 @@ const handlers = {
     if (gpuDevice) gpuDevice.destroy();
     else post({ type: 'refused', run: runId, message: 'no GPU device to lose (CPU backend?)' });
   },
+  /**
+   * Test hook: every weight becomes NaN (the model saved, its floats
+   * overwritten, loaded back), as a diverging run's do; the next step's loss
+   * is NaN and the run stops the way such a run stops.
+   */
+  poison() {
+    whenIdle(async () => {
+      if (!trainer) return;
+      const bytes = await trainer.save();
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let at = 8 + Number(view.getBigUint64(0, true)); at + 4 <= bytes.byteLength; at += 4) view.setFloat32(at, NaN, true);
+      trainer.load(bytes);
+    });
+  },
   /** Test hook: the engine fails as a panic in the core does, on any backend. */
   crash() {
     fatal('panic', 'the engine crashed (a test made it crash)');
