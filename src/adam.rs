@@ -153,11 +153,12 @@ impl Adam {
             .ok_or_else(|| {
                 CheckpointError::Format("no adam_steps: not an optimiser state".into())
             })?;
+        let file = checkpoint::parse(bytes)?;
         let mut moments = HashMap::new();
         for (id, name, n) in names(model) {
             let read = |suffix: &str| -> Result<Tensor<1>, CheckpointError> {
                 let data: TensorData =
-                    checkpoint::read_f32(bytes, &format!("{name}.{suffix}"), &[n])?;
+                    checkpoint::tensor_f32(&file, &format!("{name}.{suffix}"), &[n])?;
                 Ok(Tensor::from_data(data, device))
             };
             moments.insert(

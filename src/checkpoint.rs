@@ -155,7 +155,7 @@ pub(crate) async fn serialize(
 }
 
 /// The file parsed, or what is wrong with it in words a student can act on.
-fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>, CheckpointError> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>, CheckpointError> {
     SafeTensors::deserialize(bytes).map_err(|e| format_error(e, bytes.len()))
 }
 
@@ -204,7 +204,7 @@ impl Assign<'_> {
 }
 
 /// Float32 tensor `name` of a parsed file, which must have shape `expected`.
-fn tensor_f32(
+pub(crate) fn tensor_f32(
     file: &SafeTensors<'_>,
     name: &str,
     expected: &[usize],
@@ -232,15 +232,6 @@ fn tensor_f32(
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
     Ok(TensorData::new(values, expected.to_vec()))
-}
-
-/// Float32 tensor `name` of SafeTensors `bytes`, which must have shape `expected`.
-pub(crate) fn read_f32(
-    bytes: &[u8],
-    name: &str,
-    expected: &[usize],
-) -> Result<TensorData, CheckpointError> {
-    tensor_f32(&parse(bytes)?, name, expected)
 }
 
 impl ModuleMapper for Assign<'_> {

@@ -56,9 +56,7 @@ export class Store {
     if (!cache) return false;
     const key = url || pickedKey(name);
     try {
-      for (const req of await cache.keys()) {
-        if (req.url !== key && req.url.endsWith(`/${name}`)) await cache.delete(req);
-      }
+      await this.drop(name);
       await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
       return true;
     } catch (e) {
