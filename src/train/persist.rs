@@ -52,15 +52,11 @@ impl Trainer {
                 "the model file does not hold the settings it was trained with (not written by VAE Lab), so its run cannot be resumed".into(),
             )
         })?;
-        let meta = crate::checkpoint::metadata(model)?;
-        let count = |key: &str| -> Result<usize, TrainError> {
-            meta.get(key).and_then(|v| v.parse().ok()).ok_or_else(|| {
-                TrainError::Argument(format!(
-                    "the model file does not say its {key}, so its run cannot be resumed"
-                ))
-            })
+        let (epochs, steps) = match reached(model)? {
+            (Some(epochs), Some(steps)) => (epochs, steps),
+            (None, _) => return Err(unsaid("epochs_trained")),
+            (_, None) => return Err(unsaid("steps")),
         };
-        let (epochs, steps) = (count("epochs_trained")?, count("steps")?);
         let mut trainer = Trainer::new(config, device)?;
         trainer.load(model)?;
         let inner = trainer.device.clone().inner();
@@ -75,6 +71,28 @@ impl Trainer {
         })?;
         trainer.set_epoch(epochs);
         trainer.step = steps;
+        Ok(trainer)
+    }
+
+    /// A model file opened to be looked at and trained further: its
+    /// architecture and, when VAE Lab wrote it, the schedule it was trained
+    /// with, over `page`'s other settings; its weights; and the epoch and
+    /// step it had reached (a file from the exercise's PyTorch code: the
+    /// start), so that training goes on along its schedule, not from epoch 0.
+    /// Adam starts afresh: its moments are not part of a model file.
+    pub fn open(bytes: &[u8], page: &TrainConfig, device: &Device) -> Result<Trainer, TrainError> {
+        let (loss_mode, latent_size) = infer_architecture(bytes)?;
+        let schedule = TrainConfig::saved_in(bytes).unwrap_or_else(|| page.clone());
+        let config = TrainConfig {
+            loss_mode,
+            latent_size,
+            ..page.with_schedule_of(&schedule)
+        };
+        let (epochs, steps) = reached(bytes)?;
+        let mut trainer = Trainer::new(config, device)?;
+        trainer.load(bytes)?;
+        trainer.set_epoch(epochs.unwrap_or(0));
+        trainer.step = steps.unwrap_or(0);
         Ok(trainer)
     }
 
@@ -97,6 +115,37 @@ impl Trainer {
         self.optim = Adam::default();
         Ok(())
     }
+}
+
+/// The epochs and steps a model file says it was trained for (`None`: it
+/// does not say, as a PyTorch file does not).
+fn reached(bytes: &[u8]) -> Result<(Option<usize>, Option<usize>), TrainError> {
+    let meta = crate::checkpoint::metadata(bytes)?;
+    let count = |key: &str| -> Result<Option<usize>, TrainError> {
+        meta.get(key)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    TrainError::Argument(format!("the model file's {key} is {v:?}, not a count"))
+                })
+            })
+            .transpose()
+    };
+    let epochs = count("epochs_trained")?;
+    let most = crate::settings::setting("numEpochs")
+        .max
+        .unwrap_or(f64::MAX);
+    if let Some(n) = epochs.filter(|&n| n as f64 > most) {
+        return Err(TrainError::Argument(format!(
+            "the model file says it was trained for {n} epochs, more than a run may have ({most})"
+        )));
+    }
+    Ok((epochs, count("steps")?))
+}
+
+fn unsaid(key: &str) -> TrainError {
+    TrainError::Argument(format!(
+        "the model file does not say its {key}, so its run cannot be resumed"
+    ))
 }
 
 impl TrainConfig {
@@ -129,6 +178,69 @@ mod tests {
         let bytes = pollster::block_on(t.save()).unwrap();
         assert_eq!(TrainConfig::saved_in(&bytes), Some(config));
         assert_eq!(TrainConfig::saved_in(b"not a model"), None);
+    }
+
+    /// An opened file goes on from the epoch and step it reached, under the
+    /// schedule it was trained with and the page's other settings; a file
+    /// that says nothing of them (PyTorch's) starts at epoch 0 under the
+    /// page's schedule; a count that is not one is named.
+    #[test]
+    fn an_opened_model_keeps_its_epochs_steps_and_schedule() {
+        let device = Device::flex();
+        let trained = TrainConfig {
+            loss_mode: LossMode::Vae,
+            latent_size: 8,
+            beta_mode: crate::schedule::BetaSchedule::Cyclical,
+            beta_cycles: 3,
+            num_epochs: 10,
+            ..Default::default()
+        };
+        let mut t = Trainer::new(trained.clone(), &device).unwrap();
+        t.set_epoch(3);
+        t.step = 40;
+        let bytes = pollster::block_on(t.save()).unwrap();
+        let page = TrainConfig {
+            loss_mode: LossMode::Ae,
+            latent_size: 32,
+            target_beta: 2.0,
+            lr: 0.01,
+            num_epochs: 12,
+            ..Default::default()
+        };
+        let opened = Trainer::open(&bytes, &page, &device).unwrap();
+        assert_eq!((opened.epoch(), opened.step), (3, 40));
+        let expected = TrainConfig {
+            lr: 0.01,
+            num_epochs: 12,
+            ..trained
+        };
+        assert_eq!(opened.config(), &expected);
+
+        let with = |meta: &[(&str, &str)]| {
+            let meta = meta
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            pollster::block_on(t.net().to_safetensors(meta)).unwrap()
+        };
+        let bare = Trainer::open(&with(&[]), &page, &device).unwrap();
+        assert_eq!((bare.epoch(), bare.step), (0, 0));
+        assert_eq!(bare.config().target_beta, 2.0);
+        assert_eq!(bare.config().latent_size, 8);
+        for (meta, says) in [
+            (
+                ("epochs_trained", "three"),
+                "epochs_trained is \"three\", not a count",
+            ),
+            (
+                ("epochs_trained", "20000"),
+                "trained for 20000 epochs, more than a run may have (10000)",
+            ),
+            (("steps", "-1"), "steps is \"-1\", not a count"),
+        ] {
+            let e = Trainer::open(&with(&[meta]), &page, &device).err().unwrap();
+            assert!(e.to_string().contains(says), "{e}");
+        }
     }
 
     #[test]

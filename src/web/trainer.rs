@@ -55,6 +55,16 @@ macro_rules! peek {
 // shares the run's state and the borrow macros.
 mod explore;
 
+impl WebTrainer {
+    fn of(driver: EpochDriver, backend: String) -> WebTrainer {
+        let state = State { driver, data: None };
+        WebTrainer {
+            state: Rc::new(RefCell::new(state)),
+            backend,
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl WebTrainer {
     /// `config`: any settings of the table (`www/js/settings.json`; missing
@@ -64,13 +74,7 @@ impl WebTrainer {
         let backend = backend.unwrap_or_else(|| "webgpu".into());
         let device = device(&backend).await?;
         let trainer = Trainer::new(config, &device).map_err(err)?;
-        Ok(WebTrainer {
-            state: Rc::new(RefCell::new(State {
-                driver: EpochDriver::new(trainer),
-                data: None,
-            })),
-            backend,
-        })
+        Ok(WebTrainer::of(EpochDriver::new(trainer), backend))
     }
 
     /// A run restarted from its snapshot (a crashed or lost engine): `model`
@@ -92,10 +96,22 @@ impl WebTrainer {
         trainer.set_schedule(&page).map_err(err)?;
         let mut driver = EpochDriver::new(trainer);
         driver.set_num_epochs(page.num_epochs).map_err(err)?;
-        Ok(WebTrainer {
-            state: Rc::new(RefCell::new(State { driver, data: None })),
-            backend,
-        })
+        Ok(WebTrainer::of(driver, backend))
+    }
+
+    /// A saved model opened to be trained further: its architecture, the
+    /// schedule a VAE Lab file carries and the epoch and step it reached,
+    /// over `config`'s other settings (`Trainer::open`).
+    pub async fn open(
+        model: Vec<u8>,
+        config: JsValue,
+        backend: Option<String>,
+    ) -> Result<WebTrainer, JsValue> {
+        let page = parse_config(config)?;
+        let backend = backend.unwrap_or_else(|| "webgpu".into());
+        let device = device(&backend).await?;
+        let trainer = Trainer::open(&model, &page, &device).map_err(err)?;
+        Ok(WebTrainer::of(EpochDriver::new(trainer), backend))
     }
 
     /// "webgpu" or "cpu".

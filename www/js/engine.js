@@ -134,10 +134,11 @@ export class Engine {
     delete r.retiredAt;
     // An opened model's file is its snapshot until its first epoch ends: a
     // restart before then reopens it instead of starting from random weights.
-    if (model && !optimizer) { r.snapshot = model; r.snapshotAdam = null; r.snapshotEpochs = 0; }
+    if (model && !optimizer) { r.snapshot = model; r.snapshotAdam = null; }
     this.run = r;
     this.runs.set(r.id, r);
-    this.send({ cmd: 'start', run: r.id, config: r.config, backend: this.backend, model, optimizer, paused });
+    const reopen = Boolean(model && !optimizer && run);
+    this.send({ cmd: 'start', run: r.id, config: r.config, backend: this.backend, model, optimizer, reopen, paused });
     this.onUpdate();
     return r;
   }
@@ -302,6 +303,8 @@ export class Engine {
         run.plan = m.plan;
         run.numParams = m.numParams;
         run.epoch = m.epoch;
+        // An opened model goes on from the epoch its file says it reached.
+        if (run.snapshot && !run.snapshotAdam) run.snapshotEpochs = m.epoch;
         this.wasmMemory = m.wasmMemory;
         if (run.previous) { this.retire(run.previous); delete run.previous; }
         this.onStarted?.(run);

@@ -81,7 +81,10 @@ export function onStarted(run) {
   app.config = { ...app.config, ...Object.fromEntries(keep.filter((k) => k in run.config).map((k) => [k, run.config[k]])) };
   showConfig(app.config);
   syncUrl();
-  banner(`Opened ${escapeHtml(run.opened.name)}: ${escapeHtml(describe(run.config))}. Press Resume to train it further.`, { info: true, actions: [['Dismiss', hideBanner]] });
+  const E = run.config.numEpochs;
+  const trained = run.epoch ? `, trained for ${run.epoch} epoch${run.epoch > 1 ? 's' : ''}` : '';
+  const next = run.epoch >= E ? `That is all of the ${E} the Epochs setting asks: raise Epochs, then press Resume, to train it further.` : `Press Resume to train it further${run.epoch ? ` from epoch ${run.epoch + 1} of ${E}` : ''}.`;
+  banner(`Opened ${escapeHtml(run.opened.name)}: ${escapeHtml(describe(run.config))}${trained}. ${next}`, { info: true, actions: [['Dismiss', hideBanner]] });
 }
 
 export function onStartFailed(run) {

@@ -48,7 +48,12 @@ export async function applyConfig(next, { fromPreset = false } = {}) {
   const run = currentRun();
   $('config-note').textContent = noteFor(app.config);
   if (fromPreset) return startRun();
-  if (!run || run.state === 'done' || run.state === 'error') return;
+  if (!run || run.state === 'error') return;
+  // A finished run trains on when its epochs are raised (it is held paused); its other settings wait for the next run.
+  if (run.state === 'done') {
+    if (app.config.numEpochs > run.config.numEpochs && run === app.engine.run) app.engine.setEpochs(app.config.numEpochs);
+    return;
+  }
   try {
     if (!sameArchitecture(prev, app.config)) return startRun();
     if (SCHEDULE_KEYS.some((k) => prev[k] !== app.config[k])) app.engine.setSchedule(app.config);

@@ -259,7 +259,7 @@ function plan(t) {
 
 /** A trainer holding an earlier run's snapshot, for the lab; freed by the caller. */
 async function snapshotTrainer(model) {
-  const t = await opened(model, {}, backendName);
+  const t = await wasm.WebTrainer.open(model, {}, backendName);
   t.set_data(dataset);
   return t;
 }
@@ -273,38 +273,28 @@ const LAB = {
   posterior: (t, a) => t.aggregate_posterior(Uint32Array.from(a.dims), a.bins, a.count),
 };
 
-/** A trainer holding the model file `bytes`, its architecture (and schedule, when the file says) over `config`. */
-async function opened(bytes, config, backend) {
-  const t = await wasm.WebTrainer.create({ ...config, ...wasm.model_architecture(bytes) }, backend);
-  try {
-    t.load(bytes);
-    return t;
-  } catch (e) {
-    t.free();
-    throw e;
-  }
-}
-
 /**
  * A run: new (`config`), a model opened from a file (`model`), or a run
- * restarted from its snapshot (`model` and `optimizer`, under `config`'s
+ * restarted from its snapshot (`model` and `optimizer`, or `model` alone with
+ * `reopen` for an opened model before its first epoch ended: under `config`'s
  * schedule as the page shows it). `paused` holds it before any step.
  */
-async function start({ run, config, backend, model, optimizer, paused }) {
+async function start({ run, config, backend, model, optimizer, reopen, paused }) {
   const resumed = Boolean(model && optimizer);
   // An opened file is read whole (every tensor's name, shape and type) into a
   // trainer of its own before the current run is touched: a file that fails
   // leaves that run training as it was.
-  let t = model && !resumed ? await opened(model, config, backend) : null;
+  let t = model && !resumed ? await wasm.WebTrainer.open(model, config, backend) : null;
   await stopLoop();
   await opsSettled();
   if (trainer) { trainer.free(); trainer = null; }
   runId = run;
   t = t || (resumed ? await wasm.WebTrainer.resume(model, optimizer, config, backend) : await wasm.WebTrainer.create(config, backend));
+  if (reopen) t.set_schedule(config);
   t.set_data(dataset);
   trainer = t;
   post({ type: 'started', run, config: t.config(), plan: plan(t), numParams: t.num_params(), epoch: t.epoch(), wasmMemory: memoryBytes() });
-  if (paused && !resumed) {
+  if (paused && !resumed && !reopen) {
     // An opened model: show what it does before any step is taken.
     const { test, latent } = await t.evaluate_latent();
     post({ type: 'evaluated', run, test, latent });
