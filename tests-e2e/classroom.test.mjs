@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { OUT, ROOT, MINI, HAVE_MINI, browser, base, open, waitFor, status, needs, expectText, expectVisible, expectHidden, expectDisabled, expectEnabled, until, hidablePage, hide, show, undrawn } from './harness.mjs';
+import { OUT, ROOT, MINI, HAVE_MINI, browser, base, overrides, open, waitFor, status, needs, expectText, expectVisible, expectHidden, expectDisabled, expectEnabled, until, hidablePage, hide, show, undrawn } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 // The lesson, the models and offline are the page's claims, not WebGPU's: they
@@ -132,8 +132,8 @@ test('offline: a page visited once opens again with the network gone, data and e
   await page.goto(`${base}/www/index.html${TINY}`);
   await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });
-  // Everything is kept once the worker is in control (its install cached the page and pkg/).
-  await page.waitForFunction(async () => (await caches.keys()).includes('vaelab-app-v1') && (await (await caches.open('vaelab-app-v1')).keys()).length >= 20);
+  // Everything is kept once the worker is in control (its install stored the page and pkg/ as one set).
+  await until('a whole set of the page\'s files stored', () => storedSets(page), (sets) => sets.length === 1 && sets[0].whole && sets[0].files >= 40);
   await context.setOffline(true);
   await page.reload();
   const s = await waitFor(page, 'the page offline', (x) => x.state === 'idle' && x.engine === 'worker' && x.trainImages > 0 && x.testImages > 0, 120_000);
@@ -141,6 +141,60 @@ test('offline: a page visited once opens again with the network gone, data and e
   // Truly offline: what the page did not keep cannot be fetched.
   assert.equal(await page.evaluate(() => fetch('/README.md').then(() => 'online', () => 'offline')), 'offline');
   await context.close();
+});
+
+/** The service worker's stored sets of the page's files: `{name, whole, files}` each. */
+const storedSets = (page) => page.evaluate(async () => Promise.all((await caches.keys()).filter((k) => k.startsWith('vaelab-app-')).map(async (k) => {
+  const c = await caches.open(k);
+  return { name: k.slice('vaelab-app-'.length), whole: Boolean(await c.match('/.vaelab-whole')), files: (await c.keys()).length - 1 };
+})));
+
+test('one version of the page at a time: a new version is stored only whole, announced, used from the next load, and a restarted engine keeps its page\'s', { skip: NO_MINI }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.logs = logs;
+  await page.goto(`${base}/www/index.html${TINY}`);
+  const [first] = await until('the first set stored', () => storedSets(page), (sets) => sets.length === 1 && sets[0].whole);
+  await page.reload();
+  const served = await waitFor(page, 'the page from its set', (s) => s.state === 'idle' && s.trainImages > 0 && s.appSets.checks === 1);
+  assert.equal(served.appSets.own, first.name);
+  assert.equal(served.appSets.newer, '', 'the same files are no new version');
+  try {
+    // A new pkg/ whose glue cannot run with the old page (as a mismatched pair fails), and its wasm fails to download.
+    const glue = fs.readFileSync(path.join(ROOT, 'pkg', 'vaelab.js'), 'utf8');
+    overrides.set('/pkg/vaelab.js', `${glue}\nthrow new Error('the glue of version B');\n`);
+    overrides.set('/pkg/vaelab_bg.wasm', 503);
+    await page.reload();
+    const cut = await waitFor(page, 'the check for a new version', (s) => s.state === 'idle' && s.trainImages > 0 && s.appSets.checks === 1);
+    assert.equal(cut.appSets.own, first.name, 'the page still runs the whole set it had');
+    assert.equal(cut.appSets.newer, '');
+    assert.deepEqual(await storedSets(page), [first], 'nothing of the cut download is kept');
+    // The new version downloads whole: stored beside the old one and announced; this page keeps its own.
+    overrides.delete('/pkg/vaelab_bg.wasm');
+    await page.reload();
+    const told = await waitFor(page, 'a newer set', (s) => s.state === 'idle' && s.trainImages > 0 && s.appSets.checks === 1);
+    assert.equal(told.appSets.own, first.name);
+    assert.notEqual(told.appSets.newer, '', 'the newer set is announced');
+    await expectVisible(page.locator('[data-testid=app-update]'));
+    const both = await storedSets(page);
+    assert.deepEqual(both.map((x) => x.whole), [true, true]);
+    // A restarted engine loads this page's pkg/, not the newer one (whose glue throws).
+    await page.evaluate(() => window.vaelab.crashEngine());
+    await waitFor(page, 'the engine stopped', (s) => s.engine === 'stopped');
+    await page.locator('[data-testid=restart-engine]').click();
+    const again = await waitFor(page, 'the engine restarted', (s) => s.state === 'idle' && s.engine === 'worker' && s.trainImages > 0 && s.error === null);
+    assert.equal(again.appSets.own, first.name);
+    // The next load is the new version (its glue throws: the engine says so), and the old set, used by no page, is gone.
+    await page.reload();
+    const next = await waitFor(page, 'the new version and its engine error', (s) => s.appSets.own === told.appSets.newer && s.error !== null);
+    assert.match(next.error, /version B/);
+    await until('the old set dropped', () => storedSets(page), (sets) => sets.length === 1 && sets[0].name === told.appSets.newer);
+  } finally {
+    overrides.clear();
+    await context.close();
+  }
 });
 
 test('the whole quick lesson: hidden from view it goes on, an interruption reruns only what is missing, a restart moves it on, it says its time, and the teacher\'s models stand beside it', { skip: NO_MINI || needs(fs.existsSync(VAELAB), `no ${VAELAB} (cargo build first)`) }, async () => {

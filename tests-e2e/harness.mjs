@@ -37,8 +37,11 @@ export function needs(have, what) {
 // (five 200-image slices of the mini training file, the mini test file);
 // /data-bad/ → a truncated training file; /www/models/ → what a test trained
 // with scripts/pretrain.sh (target/e2e/models); /fixtures/ → the PyTorch
-// checkpoints; else the repository. `requests` logs every path asked for.
+// checkpoints; else the repository. `requests` logs every path asked for;
+// `overrides` answers a path with other bytes, or with an HTTP status (a
+// test's new version of a file, a download that fails).
 export const requests = [];
+export const overrides = new Map();
 function resolve(urlPath) {
   if (urlPath.startsWith('/data-mini/')) return path.join(MINI, path.basename(urlPath));
   if (urlPath.startsWith('/data-six/')) return path.join(OUT, 'six', path.basename(urlPath));
@@ -46,7 +49,8 @@ function resolve(urlPath) {
   if (urlPath.startsWith('/data-bad/')) return path.join(OUT, 'bad', path.basename(urlPath));
   // Models a test trains with scripts/pretrain.sh (the repository's own www/models/ is never committed).
   if (urlPath.startsWith('/www/models/')) return path.join(OUT, 'models', path.basename(urlPath));
-  return path.join(ROOT, path.normalize(urlPath));
+  // A folder is its index.html, as static servers answer.
+  return path.join(ROOT, path.normalize(urlPath), urlPath.endsWith('/') ? 'index.html' : '');
 }
 
 before(async () => {
@@ -63,6 +67,12 @@ before(async () => {
   server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(urlPath);
+    if (overrides.has(urlPath)) {
+      const o = overrides.get(urlPath);
+      if (typeof o === 'number') res.writeHead(o).end();
+      else res.writeHead(200, { 'content-type': TYPES[path.extname(urlPath)] || 'application/octet-stream' }).end(o);
+      return;
+    }
     const p = resolve(urlPath);
     fs.readFile(p, (err, body) => {
       if (err) { res.writeHead(404); res.end('not found'); return; }

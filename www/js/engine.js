@@ -4,6 +4,7 @@
 
 import { describeSchedule } from './state.js';
 import { SCHEDULE_KEYS } from './settings.js';
+import { workerUrl } from './app-set.js';
 
 let nextRunId = 1;
 /** Weights of earlier runs kept for the lab (AE beside VAE), oldest dropped first. */
@@ -78,7 +79,8 @@ export class Engine {
   /** Start the worker and its wasm module; resolves once it is ready for commands. */
   boot() {
     this.dead = false;
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.inWorker = false; // until this worker says it is ready
+    this.worker = new Worker(workerUrl(), { type: 'module' });
     this.worker.onmessage = (e) => this.receive(e.data);
     this.ready = new Promise((resolve, reject) => {
       this.waiters.set('ready', { resolve, reject });

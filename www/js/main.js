@@ -14,12 +14,15 @@ import { bindControls, showConfig, lockSettings } from './controls.js';
 import { applyTeacher } from './teacher.js';
 import { bindLab } from './lab.js';
 import { bindLesson } from './lesson.js';
+import { learnAppSet, onNewerSet } from './app-set.js';
 
 const $ = (id) => document.getElementById(id);
 
 async function main() {
   // Offline: the service worker keeps the page and pkg/ (sw.js); the data has its own store.
+  // One version of the page at a time: the engine's worker loads the set this page came from (app-set.js).
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
+  onNewerSet(() => { $('app-update').hidden = false; });
   bindStatus();
   bindControls({ onChange: (edit) => applyConfig({ ...app.config, ...edit }), onPreset: applyPreset });
   bindData();
@@ -53,6 +56,7 @@ async function main() {
     banner(`Some URL settings were not understood: ${escapeHtml(problems.join('; '))}. Defaults are used for them.`, { info: true, actions: [['Dismiss', hideBanner]] });
   }
   update();
+  await learnAppSet();
   if (await detectWebGpu()) {
     $('adapter').textContent = `GPU: ${app.adapterName}`;
     await boot();

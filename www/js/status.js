@@ -5,6 +5,7 @@ import { drawn } from './render.js';
 import { labStatus } from './lab.js';
 import { lessonStatus, lessonEstimate } from './lesson.js';
 import { results } from './results.js';
+import { appSets } from './app-set.js';
 
 export function bindStatus() {
   window.vaelab = {
@@ -18,7 +19,9 @@ export function bindStatus() {
         imagesPerSec: run ? run.imagesPerSec : 0,
         adapter: app.adapterName,
         backend: app.backend,
-        engine: app.engine && app.engine.inWorker ? 'worker' : 'none',
+        engine: !app.engine ? 'none' : app.engine.dead ? 'stopped' : app.engine.inWorker ? 'worker' : 'none',
+        // The stored set of the page's files this page runs (sw.js; '' when the network served it), a newer one.
+        appSets: appSets(),
         wasmMemory: app.engine ? app.engine.wasmMemory : 0,
         heldSnapshots: app.runs.filter((r) => r.snapshot).length,
         opened: run && run.opened ? { ...run.opened } : null,
