@@ -389,6 +389,11 @@ impl CifarFiles {
         self.test_limit = test;
     }
 
+    /// The page's cap on training images, when it set one.
+    pub fn train_limit(&self) -> Option<usize> {
+        self.train_limit
+    }
+
     /// The files present, training batches first, with their image counts.
     pub fn present(&self) -> Vec<(CifarFile, usize)> {
         self.files.iter().map(|(f, p)| (*f, p.len())).collect()

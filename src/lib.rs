@@ -18,6 +18,7 @@ pub mod explore;
 pub mod grid;
 pub mod latent;
 pub mod loss;
+pub mod memory;
 pub mod model;
 pub mod net;
 pub mod optim;

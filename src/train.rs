@@ -27,7 +27,7 @@ mod persist;
 pub const SAMPLE_COUNT: usize = 100;
 /// Test images shown beside their reconstructions, as in the exercise.
 pub const RECON_COUNT: usize = 36;
-const EVAL_BATCH: usize = 500;
+pub(crate) const EVAL_BATCH: usize = 500;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum TrainError {

@@ -145,6 +145,25 @@ test('an opened model goes on from the epoch its file reached; a finished one tr
   await page.close();
 });
 
+test('a run too big for the engine\'s memory is refused with the numbers before it starts; a smaller batch then trains', { skip: NO_MINI }, async () => {
+  // VAE-1024 at batch 4096 needs ≈ 6.6 GB; the CPU engine has wasm32's 4 GiB (it aborted there before).
+  // No ?images= cap: the files loaded so far (1,000 images) do not bound the batch, as more may join.
+  const page = await open(browser, `?data=/data-mini/&backend=cpu&lossMode=vae&latentSize=1024&batchSize=4096&autostart=1`);
+  await expectText(page.locator('[data-testid=banner]'), /^The run could not start: A VAE with batch size 4096 and latent size 1024 needs ≈ 6\.6 GB of memory; the CPU engine in this browser \(4\.3 GB of wasm memory, less 0\.[0-9] GB of images and the engine\) allows ≈ [34]\.[0-9] GB\. Use a batch size of 2[0-9]{3} or less/);
+  const refused = await waitFor(page, 'the page after the refusal', (s) => s.state === 'idle');
+  assert.equal(refused.engine, 'worker', 'the engine lives on');
+  assert.equal(refused.metrics.length, 0);
+  await setNumber(page, 'batch-size', 16);
+  await page.click('[data-testid=train]');
+  const trains = await waitFor(page, 'the smaller run', (s) => s.config.batchSize === 16 && s.metrics.length > 0);
+  assert.equal(trains.error, null);
+  await page.close();
+  // With ?images=32 a step takes at most 32 images, whatever the batch size: it fits, and trains.
+  const capped = await open(browser, `?data=/data-mini/&images=32&tests=32&backend=cpu&lossMode=vae&latentSize=1024&batchSize=4096&autostart=1`);
+  await waitFor(capped, 'the capped run', (s) => s.state === 'training' && s.metrics.length > 0);
+  await capped.close();
+});
+
 test('?model=<url> opens a hosted checkpoint as a paused run', { skip: NO_FIXTURES }, async () => {
   const page = await open(browser, `${CPU}&model=/fixtures/ae16_init.safetensors`);
   const s = await waitFor(page, 'the model opened', (x) => x.state === 'paused' && x.opened && x.opened.test, 180_000);

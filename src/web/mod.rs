@@ -15,6 +15,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+mod memory;
 mod trainer;
 
 use burn::tensor::Device;
@@ -120,6 +121,8 @@ pub struct WebDataset {
     backend: String,
     /// The backend's device (batches are built for it wherever the images live).
     device: Device,
+    /// The GPU's largest buffer, as the worker read it from its adapter (`memory.rs`).
+    buffer_limit: std::cell::Cell<Option<u64>>,
 }
 
 #[derive(Serialize)]
@@ -151,6 +154,7 @@ impl WebDataset {
             files: Rc::new(RefCell::new(CifarFiles::new(placement))),
             backend,
             device,
+            buffer_limit: Default::default(),
         })
     }
 

@@ -257,6 +257,12 @@ function plan(t) {
   return cfg.lossMode === 'vae' ? wasm.schedule_curve(cfg, 400) : null;
 }
 
+/** The largest buffer this GPU takes, from the adapter the engine's device is made from (0: not known). */
+async function largestGpuBuffer() {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+  return adapter ? Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize) : 0;
+}
+
 /** A trainer holding an earlier run's snapshot, for the lab; freed by the caller. */
 async function snapshotTrainer(model) {
   const t = await wasm.WebTrainer.open(model, {}, backendName);
@@ -285,6 +291,13 @@ async function start({ run, config, backend, model, optimizer, reopen, paused })
   // trainer of its own before the current run is touched: a file that fails
   // leaves that run training as it was.
   let t = model && !resumed ? await wasm.WebTrainer.open(model, config, backend) : null;
+  // A run too big for this backend's memory is refused before anything is touched (memory.rs).
+  try {
+    dataset.check_memory(t ? t.config() : config);
+  } catch (e) {
+    if (t) t.free();
+    throw e;
+  }
   await stopLoop();
   await opsSettled();
   if (trainer) { trainer.free(); trainer = null; }
@@ -317,6 +330,7 @@ const handlers = {
       return;
     }
     backendName = backend || 'webgpu';
+    if (backendName === 'webgpu') dataset.set_buffer_limit(await largestGpuBuffer());
     dataset.set_limits(limits.images ?? undefined, limits.tests ?? undefined);
     markReady();
     post({ type: 'ready', inWorker: wasm.in_worker(), backend, wasmMemory: memoryBytes() });
