@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
-import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, browser, open, status, waitFor, needs, settle, expectDrawn, expectText, watchLongTasks } from './harness.mjs';
+import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, base, browser, open, status, waitFor, needs, settle, expectDrawn, expectText, watchLongTasks } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 const NO_FIXTURES = needs(HAVE_MINI && HAVE_FIXTURES, 'no mini slice or no PyTorch fixtures beside the checkout');
@@ -143,6 +143,48 @@ test('an opened model goes on from the epoch its file reached; a finished one tr
   assert.equal(done.metrics[0].step, trained.metrics.length + 1, 'the steps are numbered on');
   assert.equal(done.epoch, 3);
   await page.close();
+});
+
+test('a reload keeps the runs: curves, results and grids come back, the current run held paused at its snapshot; Resume goes on; "Start afresh" forgets them', { skip: NO_MINI }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.logs = logs;
+  await page.goto(`${base}/www/index.html${CPU}&lossMode=vae&numEpochs=1&autostart=1`);
+  await waitFor(page, 'the first run', (s) => s.state === 'done');
+  await setNumber(page, 'epochs', 5000);
+  await page.click('[data-testid=train]');
+  await waitFor(page, 'two epochs of the second', (s) => s.runs === 2 && s.testMetrics.length >= 2);
+  await page.click('[data-testid=pause]');
+  const before = await waitFor(page, 'paused, and kept', (s) => s.state === 'paused' && !s.kept.pending);
+  assert.equal(before.kept.problem, null);
+  await page.screenshot({ path: path.join(OUT, 'before-reload.png') });
+  await page.reload();
+  const after = await waitFor(page, 'the runs back', (s) => s.runs === 2 && s.state === 'paused' && !s.kept.pending);
+  const done = before.testMetrics.length;
+  assert.deepEqual(after.testMetrics, before.testMetrics, 'the test results of every finished epoch');
+  assert.deepEqual(after.metrics, before.metrics.filter((m) => m.epoch < done), 'the steps up to the snapshot');
+  assert.deepEqual(after.config, before.config);
+  assert.equal(after.epoch, done);
+  await expectText(page.locator('[data-testid=banner]'), new RegExp(`^Kept from your last visit: 2 runs\\. Run #2 is held paused after epoch ${done}: press Resume to go on\\.`));
+  await expectDrawn(page, 'recon-grid', 50);
+  await expectDrawn(page, 'sample-grid', 50);
+  await page.screenshot({ path: path.join(OUT, 'after-reload.png') });
+  await page.click('[data-testid=resume]');
+  const on = await waitFor(page, 'training on', (s) => s.metrics.length > after.metrics.length + 1);
+  const next = on.metrics[after.metrics.length];
+  assert.equal(next.epoch, done, 'the next epoch, not the first');
+  assert.equal(next.step, after.metrics[after.metrics.length - 1].step + 1, 'the steps are numbered on');
+  await page.click('[data-testid=pause]');
+  await waitFor(page, 'paused', (s) => s.state === 'paused');
+  // The kept runs are forgotten and the page opens afresh.
+  await Promise.all([page.waitForEvent('load'), page.click('[data-testid=forget-runs]')]);
+  await waitFor(page, 'a page with no runs', (s) => s.state === 'idle' && s.trainImages > 0 && s.runs === 0 && !s.kept.pending);
+  await page.reload();
+  const empty = await waitFor(page, 'still none after a reload', (s) => s.state === 'idle' && s.trainImages > 0 && !s.kept.pending);
+  assert.equal(empty.runs, 0);
+  await context.close();
 });
 
 test('a run too big for the engine\'s memory is refused with the numbers before it starts; a smaller batch then trains', { skip: NO_MINI }, async () => {

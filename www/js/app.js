@@ -24,6 +24,8 @@ export const app = {
   pageState: 'loading',
   pageError: null,
   runs: [],
+  /** True while the runs kept by an earlier visit are brought back (kept-runs.js). */
+  restoring: false,
   selected: new Set(),
   /** File lists the user chose (handles, not bytes), to refill a restarted engine. */
   picked: [],

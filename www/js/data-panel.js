@@ -38,7 +38,8 @@ export async function onDataDone(m) {
 // the other batches join the run while it trains.
 let autostarted = false;
 export function maybeAutostart() {
-  if (app.page.autostart !== '1' || autostarted || !app.engine || currentRun() || app.page.model) return;
+  // Not while the runs of a last visit come back: the page goes on with those.
+  if (app.page.autostart !== '1' || autostarted || app.restoring || !app.engine || currentRun() || app.page.model || app.runs.length) return;
   if (app.engine.trainSize > 0 && app.engine.testSize > 0) {
     autostarted = true;
     startRun();

@@ -39,7 +39,21 @@ export class Run {
   get x() {
     return this.epoch + (this.epochSize ? this.seenInEpoch / this.epochSize : 0);
   }
+
+  /** Back to its last snapshot (the start, without one): what a restart goes on from; `label` marks the curves there. */
+  rewind(label) {
+    const done = this.snapshot ? this.snapshotEpochs : 0;
+    this.tests = this.tests.slice(0, done);
+    this.steps = this.steps.filter((s) => s.epoch < done);
+    this.epoch = done;
+    this.seenInEpoch = 0;
+    this.error = null;
+    this.markers.push({ x: done, label });
+  }
 }
+
+/** Runs brought back from storage keep their numbers: new runs are numbered after them. */
+export function reserveRunIds(highest) { nextRunId = Math.max(nextRunId, highest + 1); }
 
 export class Engine {
   /**

@@ -9,6 +9,7 @@ import { update } from './render.js';
 import { syncUrl } from './settings-flow.js';
 import { onDataError, onDataDone } from './data-panel.js';
 import { onStarted, onStartFailed, openModelFromUrl } from './model-files.js';
+import { restoreRuns } from './kept-runs.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,13 +53,7 @@ export async function restartEngine() {
     feedEngine();
     await app.engine.dataIdle();
     if (run) {
-      const done = run.snapshot ? run.snapshotEpochs : 0;
-      run.tests = run.tests.slice(0, done);
-      run.steps = run.steps.filter((s) => s.epoch < done);
-      run.epoch = done;
-      run.seenInEpoch = 0;
-      run.error = null;
-      run.markers.push({ x: done, label: 'restarted' });
+      run.rewind('restarted');
       app.engine.start(run.config, { run, model: run.snapshot, optimizer: run.snapshotAdam, paused: run.heldAtFailure });
     }
   } catch (e) {
@@ -117,6 +112,8 @@ export async function boot() {
   app.pageError = null;
   feedEngine();
   app.pageState = 'idle';
+  update();
+  await restoreRuns();
   update();
   if (app.page.model) openModelFromUrl(app.page.model);
   const models = new URL('models/', location.href).href;

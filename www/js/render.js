@@ -10,6 +10,7 @@ import { drawLatent } from './latent.js';
 import { drawImage, clear } from './grids.js';
 import { setButtons } from './controls.js';
 import { showProgress } from './progress.js';
+import { keepSoon } from './kept-runs.js';
 import { renderRuns, renderCompare } from './runs.js';
 import { renderLab } from './lab.js';
 import { drawRatePlane } from './rdplane.js';
@@ -28,6 +29,7 @@ export function update() {
   // What must happen even where nothing is drawn (a hidden tab): not in render().
   advanceLesson(app.engine);
   maybeAutostart();
+  keepSoon();
 }
 
 /** True once the page has drawn what its state says (views are drawn on the next animation frame). */

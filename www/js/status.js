@@ -6,6 +6,7 @@ import { labStatus } from './lab.js';
 import { lessonStatus, lessonEstimate } from './lesson.js';
 import { results } from './results.js';
 import { appSets } from './app-set.js';
+import { keptStatus } from './kept-runs.js';
 
 export function bindStatus() {
   window.vaelab = {
@@ -37,6 +38,8 @@ export function bindStatus() {
         storage: app.engine ? { ...app.engine.storage, persisted: app.persisted } : null,
         deviceBytes: app.engine ? app.engine.deviceBytes : 0,
         runs: app.runs.length,
+        // The runs kept across reloads (kept-runs.js): {pending, problem}.
+        kept: keptStatus(),
         lab: labStatus(),
         // True once the page has drawn what this status says (views are drawn on
         // the next animation frame): a test that reads the page waits for it.
