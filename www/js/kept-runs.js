@@ -3,8 +3,9 @@
 // paused at its last snapshot so that Resume goes on from it.
 import { app, currentRun } from './app.js';
 import { Run, reserveRunIds } from './engine.js';
-import { openRunStore, keepRuns, keptRuns, forgetRuns, runStoreProblem } from './run-store.js';
+import { openRunStore, keepRuns, keptRuns, forgetRuns, runStoreProblem, weightsKept } from './run-store.js';
 import { banner, hideBanner } from './banner.js';
+import { adoptLessonRuns } from './lesson.js';
 
 let timer = 0;
 let writing = Promise.resolve();
@@ -16,8 +17,11 @@ function write() {
   return writing;
 }
 
-/** For the status contract: whether changes wait to be written, and why runs are not kept (null when they are). */
-export const keptStatus = () => ({ pending: Boolean(timer || inFlight || app.restoring), problem: runStoreProblem() });
+/** For the status contract: whether changes wait to be written, why runs are not kept (null when they are), whether the current run's weights are written. */
+export const keptStatus = () => ({
+  pending: Boolean(timer || inFlight || app.restoring), problem: runStoreProblem(),
+  currentWeights: Boolean(currentRun() && !inFlight && weightsKept(currentRun())),
+});
 
 /** After a change: the runs are written within a second, one write for a burst of changes. */
 export function keepSoon() {
@@ -53,17 +57,24 @@ export async function restoreRuns() {
       else app.engine.retire(run);
     }
     const held = current && current.state !== 'error' && current.snapshot;
+    let goesOn = false;
+    const wasTraining = current && kept.find((k) => k.record.id === current.id).record.state === 'training';
     if (held) {
       await app.engine.dataIdle();
       current.rewind('reloaded');
       app.engine.start(current.config, { run: current, model: current.snapshot, optimizer: current.snapshotAdam, paused: true });
+      // A lesson's run goes on by itself (the lesson runs unattended); any other waits for Resume.
+      goesOn = adoptLessonRuns(app.runs, current) && wasTraining;
+      if (goesOn) app.engine.resume();
     } else if (current && current.state === 'error') {
       app.engine.run = current;
     } else if (current) {
       // Stopped before its first epoch ended: its curves are kept, no weights were.
       app.engine.retire(current);
     }
-    const what = held ? ` Run #${current.id} is held paused after epoch ${current.snapshotEpochs}: press Resume to go on.` : '';
+    if (!held) adoptLessonRuns(app.runs, null);
+    const what = !held ? '' : goesOn ? ` The lesson goes on: run #${current.id} trains on after epoch ${current.snapshotEpochs}.`
+      : ` Run #${current.id} is held paused after epoch ${current.snapshotEpochs}: press Resume to go on.`;
     banner(`Kept from your last visit: ${kept.length} run${kept.length > 1 ? 's' : ''}.${what}`, {
       info: true,
       actions: [['Dismiss', hideBanner], ['Start afresh (forget them)', async () => { await forgetRuns(); location.reload(); }, 'forget-runs']],

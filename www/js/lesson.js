@@ -163,7 +163,10 @@ function next() {
   // Starting a run reports back at once (advanceLesson): no run is current until it exists.
   lesson.current = null;
   lesson.current = ctx.start(configFor(id));
-  if (lesson.current) lesson.made[id] = lesson.current;
+  if (lesson.current) {
+    lesson.made[id] = lesson.current;
+    lesson.current.lessonRun = id; // kept with the run: a reload gives it back to the lesson
+  }
   else {
     lesson.state = 'interrupted';
     lesson.note = 'the engine could not start the run';
@@ -176,6 +179,28 @@ function decide(value) {
   lesson.decisions[step.decide.key] = value;
   lesson.step += 1;
   runStep();
+}
+
+/**
+ * The lesson's runs kept from before a reload (kept-runs.js) go back into it
+ * at the step the URL names: finished ones are not run again, and the one
+ * that was training goes on (`current`, held in the engine). True when the
+ * lesson goes on with `current`.
+ */
+export function adoptLessonRuns(runs, current) {
+  if (!lesson.variant) return false;
+  for (const r of runs) if (r.lessonRun) lesson.made[r.lessonRun] = r;
+  const step = STEPS[lesson.step];
+  if (current && step.runs.includes(current.lessonRun) && current.state !== 'done' && current.state !== 'error') {
+    lesson.current = current;
+    lesson.queue = step.runs.filter((id) => id !== current.lessonRun && lesson.made[id]?.state !== 'done');
+    lesson.state = 'running';
+    return true;
+  }
+  if (step.runs.every((id) => lesson.made[id]?.state === 'done')) {
+    lesson.state = step.decide ? 'decide' : lesson.step + 1 < STEPS.length ? 'next' : 'done';
+  }
+  return false;
 }
 
 /**

@@ -13,7 +13,7 @@ const RUNS = 'runs';
 const WEIGHTS = 'weights';
 /** What a run's record keeps (engine.js Run's fields; timing and speeds are the session's). */
 const FIELDS = ['id', 'config', 'steps', 'tests', 'markers', 'state', 'error', 'recon', 'samples', 'plan',
-  'snapshotEpochs', 'opened', 'epoch', 'numParams', 'weightsDropped', 'latent'];
+  'snapshotEpochs', 'opened', 'epoch', 'numParams', 'weightsDropped', 'latent', 'lessonRun'];
 
 let db = null;
 /** run id → what was last written: a signature of the record, and the weights' identity. */
@@ -43,6 +43,9 @@ export async function openRunStore() {
     return false;
   }
 }
+
+/** Whether `run`'s weights as the page holds them now are written. */
+export const weightsKept = (run) => Boolean(run.snapshot) && written.get(run.id)?.snapshot === run.snapshot;
 
 /** Why runs are not being kept, or null. */
 export const runStoreProblem = () => failed;
