@@ -3,7 +3,7 @@
 // paused at its last snapshot so that Resume goes on from it.
 import { app, currentRun } from './app.js';
 import { Run, reserveRunIds } from './engine.js';
-import { openRunStore, keepRuns, keptRuns, forgetRuns, runStoreProblem, weightsKept } from './run-store.js';
+import { openRunStore, keepRuns, keptRuns, forgetRuns, runStoreProblem, keptEpochs } from './run-store.js';
 import { banner, hideBanner } from './banner.js';
 import { adoptLessonRuns } from './lesson.js';
 
@@ -17,10 +17,10 @@ function write() {
   return writing;
 }
 
-/** For the status contract: whether changes wait to be written, why runs are not kept (null when they are), whether the current run's weights are written. */
+/** For the status contract: whether changes wait to be written, why runs are not kept (null when they are), the epochs of the current run's weights as written (null: none). */
 export const keptStatus = () => ({
   pending: Boolean(timer || inFlight || app.restoring), problem: runStoreProblem(),
-  currentWeights: Boolean(currentRun() && !inFlight && weightsKept(currentRun())),
+  currentEpochs: currentRun() ? keptEpochs(currentRun()) : null,
 });
 
 /** After a change: the runs are written within a second, one write for a burst of changes. */

@@ -44,8 +44,8 @@ export async function openRunStore() {
   }
 }
 
-/** Whether `run`'s weights as the page holds them now are written. */
-export const weightsKept = (run) => Boolean(run.snapshot) && written.get(run.id)?.snapshot === run.snapshot;
+/** The epochs of `run`'s weights as last written (null: none written). */
+export const keptEpochs = (run) => written.get(run.id)?.epochs ?? null;
 
 /** Why runs are not being kept, or null. */
 export const runStoreProblem = () => failed;
@@ -57,6 +57,7 @@ const signature = (run, current) => [run.steps.length, run.tests.length, run.mar
 export async function keepRuns(runs, current) {
   if (!db) return;
   const tx = db.transaction([RUNS, WEIGHTS], 'readwrite');
+  const now = new Map();
   for (const run of runs) {
     const was = written.get(run.id) || {};
     const sig = signature(run, current);
@@ -68,17 +69,19 @@ export async function keepRuns(runs, current) {
       if (run.snapshot) tx.objectStore(WEIGHTS).put({ id: run.id, snapshot: run.snapshot, adam: run.snapshotAdam });
       else tx.objectStore(WEIGHTS).delete(run.id);
     }
-    written.set(run.id, { sig, snapshot: run.snapshot, adam: run.snapshotAdam });
+    now.set(run.id, { sig, snapshot: run.snapshot, adam: run.snapshotAdam, epochs: run.snapshot ? run.snapshotEpochs : null });
   }
   const ids = new Set(runs.map((r) => r.id));
-  for (const id of written.keys()) {
-    if (ids.has(id)) continue;
+  const gone = [...written.keys()].filter((id) => !ids.has(id));
+  for (const id of gone) {
     tx.objectStore(RUNS).delete(id);
     tx.objectStore(WEIGHTS).delete(id);
-    written.delete(id);
   }
   try {
     await done(tx);
+    // Only what is committed counts as written.
+    for (const [id, w] of now) written.set(id, w);
+    for (const id of gone) written.delete(id);
     failed = null;
   } catch (e) {
     // A full quota: what was written stays; the next change tries again.
@@ -94,7 +97,10 @@ export async function keptRuns() {
   const [records, weights] = await Promise.all([request(tx.objectStore(RUNS).getAll()), request(tx.objectStore(WEIGHTS).getAll())]);
   const byId = new Map(weights.map((w) => [w.id, w]));
   // Rewritten at the next change; the weights only when they change.
-  for (const r of records) written.set(r.id, { sig: null, snapshot: byId.get(r.id)?.snapshot ?? null, adam: byId.get(r.id)?.adam ?? null });
+  for (const r of records) {
+    const w = byId.get(r.id);
+    written.set(r.id, { sig: null, snapshot: w?.snapshot ?? null, adam: w?.adam ?? null, epochs: w ? r.snapshotEpochs : null });
+  }
   return records.sort((a, b) => a.id - b.id).map((record) => ({ record, weights: byId.get(record.id) || null }));
 }
 
