@@ -5,6 +5,7 @@
 import { describeSchedule } from './state.js';
 import { SCHEDULE_KEYS } from './settings.js';
 import { workerUrl } from './app-set.js';
+import { COMMANDS, MESSAGES, RUN_MOVES } from './protocol.js';
 
 let nextRunId = 1;
 /** Weights of earlier runs kept for the lab (AE beside VAE), oldest dropped first. */
@@ -38,6 +39,17 @@ export class Run {
 
   get x() {
     return this.epoch + (this.epochSize ? this.seenInEpoch / this.epochSize : 0);
+  }
+
+  /**
+   * The one place a run's state changes: to `next` when protocol.js RUN_MOVES
+   * allows the move from its state (an error is left only by a restart or a
+   * new start); false, and the state kept, when not.
+   */
+  to(next) {
+    if (!RUN_MOVES[this.state]?.includes(next)) return false;
+    this.state = next;
+    return true;
   }
 
   /** Back to its last snapshot (the start, without one): what a restart goes on from; `label` marks the curves there. */
@@ -109,7 +121,9 @@ export class Engine {
     return this.ready;
   }
 
+  /** @param {import('./protocol.js').Command} msg */
   send(msg, transfer = []) {
+    if (!COMMANDS.includes(msg.cmd)) throw new Error(`not a command of the engine's protocol: ${msg.cmd}`);
     if (this.worker) this.worker.postMessage(msg, transfer);
   }
 
@@ -146,7 +160,7 @@ export class Engine {
     const r = run || new Run(config);
     // An opened model replaces the current run only once the engine accepted it.
     if (prev && prev !== r) { if (model && !run) r.previous = prev; else this.retire(prev); }
-    r.state = 'loading';
+    r.to('loading');
     delete r.retiredAt;
     // An opened model's file is its snapshot until its first epoch ends: a
     // restart before then reopens it instead of starting from random weights.
@@ -165,7 +179,7 @@ export class Engine {
    * them); older weights are dropped to keep the tab's memory bounded.
    */
   retire(run) {
-    if (run.state === 'training' || run.state === 'loading') run.state = 'paused';
+    if (run.state === 'training' || run.state === 'loading') run.to('paused');
     run.retiredAt = ++this.retirements;
     run.snapshotAdam = null;
     const kept = [...this.runs.values()].filter((r) => r.snapshot && r.retiredAt).sort((a, b) => b.retiredAt - a.retiredAt);
@@ -262,14 +276,16 @@ export class Engine {
     if (run) {
       // A restart holds a paused (or finished) run as it was.
       run.heldAtFailure = run.state === 'paused' || run.state === 'done';
-      run.state = 'error';
+      run.to('error');
       run.error = text;
     }
     this.onFatal(run, reason, text);
     this.onUpdate();
   }
 
+  /** @param {import('./protocol.js').Message} m */
   receive(m) {
+    if (!MESSAGES.includes(m?.type)) return;
     const run = m.run ? this.runs.get(m.run) : null;
     switch (m.type) {
       case 'ready':
@@ -329,7 +345,7 @@ export class Engine {
         if (run) { run.opened = { ...(run.opened || {}), test: m.test }; run.latent = m.latent; }
         break;
       case 'state':
-        if (run && run.state !== 'error') run.state = m.state;
+        run?.to(m.state);
         // A pause is no part of the device's pace: the next gap is not measured.
         if (run && run.timing) run.timing.last = null;
         break;
@@ -348,8 +364,8 @@ export class Engine {
         run.config = { ...run.config, ...m.config };
         if (m.plan !== undefined) run.plan = m.plan;
         if (m.epochs && m.epochs.inForce !== m.epochs.asked) this.onRefused(`The run was already in epoch ${m.epochs.inForce}: it ends after that epoch.`, true);
-        if (m.finished === false && run.state === 'done') run.state = 'paused';
-        if (m.finished && run.state === 'paused') run.state = 'done';
+        if (m.finished === false && run.state === 'done') run.to('paused');
+        if (m.finished && run.state === 'paused') run.to('done');
         break;
       case 'saved': {
         const w = this.waiters.get(`save-${m.req}`);
@@ -369,14 +385,14 @@ export class Engine {
       }
       case 'start-failed':
         if (!run) break;
-        run.state = 'error';
+        run.to('error');
         run.error = m.message;
         if (run.previous && this.run === run) this.run = run.previous;
         delete run.previous;
         this.onStartFailed?.(run);
         break;
       case 'error':
-        if (run) { run.state = 'error'; run.error = m.message; }
+        if (run) { run.to('error'); run.error = m.message; }
         break;
       case 'refused':
         this.onRefused(m.message);

@@ -47,10 +47,11 @@ export async function restoreRuns() {
     let current = null;
     for (const { record, weights } of kept) {
       const { current: wasCurrent, savedAt, ...fields } = record;
+      // A kept run comes back in the state it was saved in (the one write of a state outside Run.to).
       const run = Object.assign(new Run(record.config), fields);
       run.snapshot = weights?.snapshot ?? null;
       run.snapshotAdam = weights?.adam ?? null;
-      if (['training', 'loading'].includes(run.state)) run.state = 'paused';
+      if (['training', 'loading'].includes(run.state)) run.to('paused');
       app.runs.push(run);
       app.engine.runs.set(run.id, run);
       if (wasCurrent) current = run;

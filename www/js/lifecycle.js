@@ -44,7 +44,7 @@ export async function restartEngine() {
   const run = currentRun();
   hideBanner();
   failure.forget();
-  if (run) { run.state = 'loading'; run.error = null; }
+  if (run) { run.to('loading'); run.error = null; }
   update();
   try {
     app.engine.terminate();

@@ -10,6 +10,7 @@
 import init, * as wasm from '../../pkg/vaelab.js';
 import { Store, loadAll, loadPicked } from './loader.js';
 import CORE from './core.json' with { type: 'json' };
+import { COMMANDS, IMMEDIATE } from './protocol.js';
 
 /** Milliseconds of training per call: Pause and settings wait at most this long (plus one step). */
 const CALL_MS = 250;
@@ -465,10 +466,10 @@ const handlers = {
 let queue = Promise.resolve();
 self.onmessage = (e) => {
   const msg = e.data;
-  const handler = handlers[msg.cmd];
+  const handler = COMMANDS.includes(msg.cmd) && handlers[msg.cmd];
   if (!handler) { post({ type: 'refused', run: runId, message: `unknown command ${msg.cmd}` }); return; }
-  // Pause, the test hook and data commands act at once, beside the queue.
-  if (['loseDevice', 'crash', 'pause', 'load', 'files', 'forget'].includes(msg.cmd)) { handler(msg); return; }
+  // Pause, the test hooks and data commands act at once, beside the queue.
+  if (IMMEDIATE.includes(msg.cmd)) { handler(msg); return; }
   queue = queue.then(() => handler(msg)).catch((err) => {
     if (isFatal(err)) fatal('panic', `the engine crashed: ${message(err)}`);
     else post({ type: 'refused', run: runId, message: message(err) });
