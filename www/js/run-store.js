@@ -54,8 +54,10 @@ const signature = (run, current) => [run.steps.length, run.tests.length, run.mar
   run.recon?.data?.length, run.samples?.data?.length, run.epoch, run.config.numEpochs, JSON.stringify(run.config), run.opened?.test?.recon, run === current].join('|');
 
 /** Writes the runs that changed since the last call, and drops those no longer in `runs`. */
-export async function keepRuns(runs, current) {
+export async function keepRuns(all, current) {
   if (!db) return;
+  // A run with nothing to lose (refused before its first step) is not kept.
+  const runs = all.filter((r) => r.steps.length || r.tests.length || r.snapshot || r.opened);
   const tx = db.transaction([RUNS, WEIGHTS], 'readwrite');
   const now = new Map();
   for (const run of runs) {
