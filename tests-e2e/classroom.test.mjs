@@ -168,12 +168,8 @@ const storedSets = (page) => page.evaluate(async () => Promise.all((await caches
 })));
 
 test('one version of the page at a time: a new version is stored only whole, announced, used from the next load, and a restarted engine keeps its page\'s', { skip: NO_MINI }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.logs = logs;
-  await page.goto(`${base}/www/index.html${TINY}`);
+  // Its own browser context (open()): a reload keeps its storage.
+  const page = await open(browser, TINY);
   const [first] = await until('the first set stored', () => storedSets(page), (sets) => sets.length === 1 && sets[0].whole);
   await page.reload();
   const served = await waitFor(page, 'the page from its set', (s) => s.state === 'idle' && s.trainImages > 0 && s.appSets.checks === 1);
@@ -211,7 +207,7 @@ test('one version of the page at a time: a new version is stored only whole, ann
     await until('the old set dropped', () => storedSets(page), (sets) => sets.length === 1 && sets[0].name === told.appSets.newer);
   } finally {
     overrides.clear();
-    await context.close();
+    await page.close();
   }
 });
 

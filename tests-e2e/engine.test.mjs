@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
-import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, base, browser, open, status, waitFor, needs, settle, expectDrawn, expectText, watchLongTasks } from './harness.mjs';
+import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, browser, open, status, waitFor, needs, settle, expectDrawn, expectText, watchLongTasks } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 const NO_FIXTURES = needs(HAVE_MINI && HAVE_FIXTURES, 'no mini slice or no PyTorch fixtures beside the checkout');
@@ -146,12 +146,8 @@ test('an opened model goes on from the epoch its file reached; a finished one tr
 });
 
 test('a reload keeps the runs: curves, results and grids come back, the current run held paused at its snapshot; Resume goes on; "Start afresh" forgets them', { skip: NO_MINI }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.logs = logs;
-  await page.goto(`${base}/www/index.html${CPU}&lossMode=vae&numEpochs=1&autostart=1`);
+  // Its own browser context (open()): a reload keeps its storage.
+  const page = await open(browser, `${CPU}&lossMode=vae&numEpochs=1&autostart=1`);
   await waitFor(page, 'the first run', (s) => s.state === 'done');
   await setNumber(page, 'epochs', 5000);
   await page.click('[data-testid=train]');
@@ -184,7 +180,7 @@ test('a reload keeps the runs: curves, results and grids come back, the current 
   await page.reload();
   const empty = await waitFor(page, 'still none after a reload', (s) => s.state === 'idle' && s.trainImages > 0 && !s.kept.pending);
   assert.equal(empty.runs, 0);
-  await context.close();
+  await page.close();
 });
 
 test('a run too big for the engine\'s memory is refused with the numbers before it starts; a smaller batch then trains', { skip: NO_MINI }, async () => {

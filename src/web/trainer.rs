@@ -55,6 +55,17 @@ macro_rules! peek {
 // shares the run's state and the borrow macros.
 mod explore;
 
+/// A constructor's settings, backend name (WebGPU unless "cpu") and device.
+async fn setup(
+    config: JsValue,
+    backend: Option<String>,
+) -> Result<(crate::config::TrainConfig, String, burn::tensor::Device), JsValue> {
+    let config = parse_config(config)?;
+    let backend = backend.unwrap_or_else(|| "webgpu".into());
+    let device = device(&backend).await?;
+    Ok((config, backend, device))
+}
+
 impl WebTrainer {
     fn of(driver: EpochDriver, backend: String) -> WebTrainer {
         let state = State { driver, data: None };
@@ -70,9 +81,7 @@ impl WebTrainer {
     /// `config`: any settings of the table (`www/js/settings.json`; missing
     /// ones take its defaults); `backend`: "webgpu" (default) or "cpu".
     pub async fn create(config: JsValue, backend: Option<String>) -> Result<WebTrainer, JsValue> {
-        let config = parse_config(config)?;
-        let backend = backend.unwrap_or_else(|| "webgpu".into());
-        let device = device(&backend).await?;
+        let (config, backend, device) = setup(config, backend).await?;
         let trainer = Trainer::new(config, &device).map_err(err)?;
         Ok(WebTrainer::of(EpochDriver::new(trainer), backend))
     }
@@ -89,9 +98,7 @@ impl WebTrainer {
         config: JsValue,
         backend: Option<String>,
     ) -> Result<WebTrainer, JsValue> {
-        let page = parse_config(config)?;
-        let backend = backend.unwrap_or_else(|| "webgpu".into());
-        let device = device(&backend).await?;
+        let (page, backend, device) = setup(config, backend).await?;
         let mut trainer = Trainer::resume(&model, &optimizer, &device).map_err(err)?;
         trainer.set_schedule(&page).map_err(err)?;
         let mut driver = EpochDriver::new(trainer);
@@ -107,9 +114,7 @@ impl WebTrainer {
         config: JsValue,
         backend: Option<String>,
     ) -> Result<WebTrainer, JsValue> {
-        let page = parse_config(config)?;
-        let backend = backend.unwrap_or_else(|| "webgpu".into());
-        let device = device(&backend).await?;
+        let (page, backend, device) = setup(config, backend).await?;
         let trainer = Trainer::open(&model, &page, &device).map_err(err)?;
         Ok(WebTrainer::of(EpochDriver::new(trainer), backend))
     }

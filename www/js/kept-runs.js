@@ -11,7 +11,11 @@ let timer = 0;
 let writing = Promise.resolve();
 let inFlight = 0;
 
+/** Set by "Start afresh": nothing more is written (not even as the page unloads) before the reload. */
+let forgotten = false;
+
 function write() {
+  if (forgotten) return writing;
   inFlight += 1;
   writing = writing.then(() => keepRuns(app.runs, currentRun())).finally(() => { inFlight -= 1; });
   return writing;
@@ -78,11 +82,20 @@ export async function restoreRuns() {
       : ` Run #${current.id} is held paused after epoch ${current.snapshotEpochs}: press Resume to go on.`;
     banner(`Kept from your last visit: ${kept.length} run${kept.length > 1 ? 's' : ''}.${what}`, {
       info: true,
-      actions: [['Dismiss', hideBanner], ['Start afresh (forget them)', async () => { await forgetRuns(); location.reload(); }, 'forget-runs']],
+      actions: [['Dismiss', hideBanner], ['Start afresh (forget them)', startAfresh, 'forget-runs']],
     });
   } finally {
     app.restoring = false;
   }
+}
+
+async function startAfresh() {
+  forgotten = true;
+  clearTimeout(timer);
+  timer = 0;
+  await writing;
+  await forgetRuns();
+  location.reload();
 }
 
 addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden' && !app.restoring) keptNow(); });
