@@ -51,11 +51,16 @@ async function wholeSets() {
   const sets = [];
   for (const key of await caches.keys()) {
     if (!key.startsWith(PREFIX)) continue;
-    const mark = await (await caches.open(key)).match(WHOLE);
+    // caches.match with a cache name reads without opening: opening a set that a
+    // prune just deleted would bring it back, empty, until the next visit.
+    const mark = await caches.match(WHOLE, { cacheName: key });
     if (mark) sets.push({ name: key.slice(PREFIX.length), at: Number(await mark.text()) });
   }
   return sets.sort((a, b) => b.at - a.at).map((s) => s.name);
 }
+
+/** The sets being stored now (by another page's visit): a prune leaves them, as they are not whole yet. */
+const writing = new Set();
 
 /** Download the files and keep them as a set when they are new; true when a new set was stored. */
 async function update() {
@@ -63,11 +68,16 @@ async function update() {
   if (!got) return false;
   const known = await wholeSets();
   if (known[0] === got.name) return false;
-  const cache = await caches.open(PREFIX + got.name);
-  for (const f of got.files) {
-    await cache.put(f.path, new Response(f.body, { headers: f.type ? { 'content-type': f.type } : {} }));
+  writing.add(got.name);
+  try {
+    const cache = await caches.open(PREFIX + got.name);
+    for (const f of got.files) {
+      await cache.put(f.path, new Response(f.body, { headers: f.type ? { 'content-type': f.type } : {} }));
+    }
+    await cache.put(WHOLE, new Response(String(Date.now())));
+  } finally {
+    writing.delete(got.name);
   }
-  await cache.put(WHOLE, new Response(String(Date.now())));
   return true;
 }
 
@@ -85,7 +95,7 @@ async function prune() {
   const [newest, ...older] = await wholeSets();
   const pins = await caches.open(PINS);
   const open = new Set((await self.clients.matchAll({ type: 'all', includeUncontrolled: true })).map((c) => c.id));
-  const used = new Set([newest]);
+  const used = new Set([newest, ...writing]);
   for (const req of await pins.keys()) {
     const id = new URL(req.url).pathname.slice('/pin/'.length);
     if (open.has(id)) used.add(await (await pins.match(req)).text());
@@ -119,7 +129,7 @@ async function serve(e, path) {
       for (const c of await self.clients.matchAll({ type: 'window' })) c.postMessage({ type: 'vaelab-set-checked', set: newest || '', added });
     }));
   }
-  const hit = set && await (await caches.open(PREFIX + set)).match(path);
+  const hit = set && await caches.match(path, { cacheName: PREFIX + set });
   return hit || fetch(e.request);
 }
 
