@@ -53,6 +53,26 @@ test('training runs in a worker; Pause and the settings respond while it trains'
   await page.close();
 });
 
+test('the engine handles commands in the order they were sent: a pause sent with a start holds the new run before its first step', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&numEpochs=50`);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  // Both commands leave the page in one task, as a script (or a hurried click) sends them.
+  await page.evaluate(async () => {
+    const { startRun } = await import('/www/js/settings-flow.js');
+    const { app } = await import('/www/js/app.js');
+    startRun();
+    app.engine.pause();
+  });
+  // The run either holds (the pause came after its start) or trains on (the pause was lost).
+  const first = await waitFor(page, 'the run held or training', (s) => s.state === 'paused' || s.metrics.length > 0);
+  await settle(page);
+  const held = await status(page);
+  assert.equal(first.state, 'paused', 'the pause sent after the start holds the run');
+  assert.equal(held.state, 'paused');
+  assert.equal(held.metrics.length, 0, 'no step taken after the pause');
+  await page.close();
+});
+
 test('Load model: our own file and the PyTorch fixture open paused, evaluated and drawn; Resume trains on', { skip: NO_FIXTURES }, async () => {
   const page = await open(browser, `${CPU}&numEpochs=1&autostart=1`);
   await waitFor(page, 'the run', (s) => s.state === 'done');

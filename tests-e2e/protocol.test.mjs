@@ -24,8 +24,9 @@ test('the protocol names every command the page sends and the worker handles, an
 });
 
 test('the protocol names every message the worker posts and the page reads, and no other', () => {
-  const posted = all(read('worker.js'), /(?<!with )\{ type: '([a-z-]+)'/g);
-  assert.deepEqual(posted, sorted(MESSAGES), 'worker.js posts');
+  const worker = fs.readdirSync(path.join(ROOT, 'www', 'js')).filter((f) => f.startsWith('worker')).map(read).join('\n');
+  const posted = all(worker, /(?<!with )\{ type: '([a-z-]+)'/g);
+  assert.deepEqual(posted, sorted(MESSAGES), 'worker*.js post');
   const engine = read('engine.js');
   const receive = engine.slice(engine.indexOf('  receive(m) {'));
   assert.deepEqual(all(receive, /case '([a-z-]+)':/g), sorted(MESSAGES), 'engine.js reads');

@@ -22,7 +22,7 @@ const APP = [
   'js/latent.js', 'js/lesson-hosted.js', 'js/lesson-time.js', 'js/lesson.js', 'js/lifecycle.js', 'js/loader.js',
   'js/main.js', 'js/model-files.js', 'js/models.js', 'js/progress.js', 'js/protocol.js', 'js/rdplane.js', 'js/render.js',
   'js/results.js', 'js/run-store.js', 'js/runs.js', 'js/settings-flow.js', 'js/settings.js', 'js/settings.json', 'js/state.js',
-  'js/status.js', 'js/teacher.js', 'js/worker.js',
+  'js/status.js', 'js/teacher.js', 'js/worker-data.js', 'js/worker-queue.js', 'js/worker-run.js', 'js/worker.js',
   '../pkg/vaelab.js', '../pkg/vaelab_bg.wasm',
 ];
 const PATHS = APP.map((p) => new URL(p, self.registration.scope).pathname);

@@ -30,8 +30,13 @@
 export const COMMANDS = ['init', 'load', 'files', 'limits', 'forget', 'start', 'pause', 'resume', 'reset',
   'setSchedule', 'setEpochs', 'lab', 'save', 'ping', 'loseDevice', 'poison', 'crash'];
 
-/** Commands the worker handles at once, beside its queue: a pause must not wait for the call in flight. */
-export const IMMEDIATE = ['loseDevice', 'crash', 'pause', 'load', 'files', 'forget'];
+/**
+ * Commands the worker handles as they arrive, beside its one queue (every
+ * other command waits its turn there, behind the training call in flight):
+ * the test hooks that stand for the world outside, and the data commands,
+ * which download for minutes (each file they add to the dataset waits its turn).
+ */
+export const IMMEDIATE = ['loseDevice', 'crash', 'load', 'files', 'forget'];
 
 /**
  * @typedef {{type: 'ready', inWorker: boolean, backend: string, wasmMemory: number}} ReadyMessage
