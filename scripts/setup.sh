@@ -35,7 +35,7 @@ if [ "$browser" = 1 ]; then
     ) >"$apt_log" 2>&1 &
     apt_pid=$!
   fi
-  if [ ! -d node_modules/playwright-core ]; then
+  if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
     say "installing the end-to-end test packages (npm ci)"
     npm ci --no-audit --no-fund
   fi

@@ -1,0 +1,80 @@
+// Every student can use the page (issue 25): axe-core (the accessibility
+// engine behind browsers' own audits) on each main view finds no serious or
+// critical violation, and at a phone's width (390 px) no view makes the page
+// scroll sideways (a wide table scrolls inside its own focusable box).
+// On the CPU backend: the page's claim, not WebGPU's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, OUT, HAVE_MINI, browser, open, waitFor, needs, settle } from './harness.mjs';
+
+const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
+const AXE = fs.readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const CPU = '?data=/data-mini/&backend=cpu&images=32&tests=32&batchSize=16&latentSize=16';
+
+/** axe-core's serious and critical violations on the page as it is: `impact id: help (where)` each. */
+async function violations(page) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ content: AXE });
+  const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`));
+  return found;
+}
+
+/** What sticks out past the right edge at the viewport's width, outside a scrolling box (empty: nothing). */
+const sideways = (page) => page.evaluate(() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  return [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 0.5 && !e.parentElement.closest('.table-scroll'))
+    .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''} to ${Math.round(e.getBoundingClientRect().right)} px`);
+});
+
+/** One view: axe at desktop width, then at 390 px axe again and no sideways scroll; a screenshot at each. */
+async function checkView(page, view) {
+  await settle(page);
+  assert.deepEqual(await violations(page), [], `${view}: axe-core at 1280 px`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.deepEqual(await sideways(page), [], `${view}: the page scrolls sideways at 390 px`);
+  assert.deepEqual(await violations(page), [], `${view}: axe-core at 390 px`);
+  await page.screenshot({ path: path.join(OUT, `access-${view}-390.png`), fullPage: true });
+  // The parts with wide tables, on their own (a whole phone page is too tall to look at).
+  for (const part of ['runs', 'results', 'data']) await page.locator(`[data-part=${part}]`).screenshot({ path: path.join(OUT, `access-${view}-390-${part}.png`) });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test('every main view passes axe-core with no serious or critical violation and fits a 390 px phone', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&numEpochs=1`);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  await checkView(page, 'idle');
+  // A run, held paused as soon as it trains (the view a teacher explains from).
+  await page.locator('[data-testid=mode-vae]').check();
+  await page.locator('[data-testid=epochs]').fill('50');
+  await page.locator('[data-testid=epochs]').dispatchEvent('change');
+  await page.locator('[data-testid=train]').click();
+  await waitFor(page, 'training', (s) => s.state === 'training' && s.metrics.length > 0);
+  await page.locator('[data-testid=pause]').click();
+  await waitFor(page, 'paused', (s) => s.state === 'paused');
+  await checkView(page, 'paused');
+  // The lab, with a traversal and an interpolation drawn, on a finished run.
+  await page.locator('[data-testid=epochs]').fill('1');
+  await page.locator('[data-testid=epochs]').dispatchEvent('change');
+  const lowered = await waitFor(page, 'one epoch in force', (s) => s.config.numEpochs === 1);
+  if (lowered.state === 'paused') await page.locator('[data-testid=resume]').click();
+  await waitFor(page, 'the run done', (s) => s.state === 'done');
+  await waitFor(page, 'the lab', (s) => s.lab.strip && !s.lab.busy);
+  const strip = page.locator('[data-testid=lab-strip]');
+  const box = await strip.boundingBox();
+  const scale = box.width / (8 * 34 + 2);
+  await strip.click({ position: { x: (2 + 16) * scale, y: (2 + 16) * scale } });
+  await waitFor(page, 'a traversal', (s) => s.lab.traverseRows.length > 0 && !s.lab.busy);
+  await strip.click({ position: { x: (2 + 34 + 16) * scale, y: (2 + 16) * scale } });
+  await waitFor(page, 'an interpolation', (s) => s.lab.interpRows.length > 0 && !s.lab.busy);
+  await checkView(page, 'lab');
+  // The quick lesson, at its first decision: results against the exercise, runs compared.
+  await page.locator('[data-testid=lesson-quick]').click();
+  await waitFor(page, 'the lesson\'s first decision', (s) => s.lesson.state === 'decide' && s.results.length >= 3, 900_000);
+  await checkView(page, 'lesson');
+  await page.close();
+});
