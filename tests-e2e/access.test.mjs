@@ -78,3 +78,31 @@ test('every main view passes axe-core with no serious or critical violation and 
   await checkView(page, 'lesson');
   await page.close();
 });
+
+test('what the page draws is said in words: grids name their run and epoch, each epoch is announced, charts have their numbers, sliders their values', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&numEpochs=2&lossMode=vae&targetBeta=1.2`);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  // The latent slider's position is a log scale: what it says is the size.
+  assert.equal(await page.locator('[data-testid=latent-size]').getAttribute('aria-valuetext'), 'latent size 16; the exercise uses 16, 128 and 1024');
+  assert.equal(await page.locator('[data-testid=beta]').getAttribute('aria-valuetext'), 'β = 1.2; the exercise uses 0.8, 1 and 1.2');
+  // Every picture has a name (the lab's strip is a picker, named as one).
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('canvas')]
+    .filter((c) => !(c.getAttribute('aria-label') || '').trim() || (c.id !== 'lab-strip' && c.getAttribute('role') !== 'img')).map((c) => c.id));
+  assert.deepEqual(unnamed, []);
+  await page.locator('[data-testid=train]').click();
+  const done = await waitFor(page, 'the run done', (s) => s.state === 'done' && s.testMetrics.length === 2);
+  const [, second] = done.testMetrics;
+  // The epoch just finished, as a screen reader hears it (a polite live region).
+  const live = page.locator('[data-testid=epoch-live]');
+  assert.equal(await live.getAttribute('aria-live'), 'polite');
+  assert.equal(await live.textContent(), `Run #1, epoch 2 of 2: test recon ${second.recon.toFixed(1)}, KL ${second.kl < 10 ? second.kl.toFixed(3) : second.kl.toFixed(1)}.`);
+  assert.match(await page.locator('[data-testid=recon-grid]').getAttribute('aria-label'),
+    /^Reconstructions: test images, each followed by its reconstruction, of run #1 \(VAE · latent 16 · β 1\.2\), after epoch 2 of 2\.$/);
+  assert.match(await page.locator('[data-testid=sample-grid]').getAttribute('aria-label'), /^Samples: .* of run #1 .*after epoch 2 of 2\.$/);
+  // The charts' numbers: one row per epoch, the status's own numbers.
+  const rows = await page.locator('[data-testid=curve-table] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => [r[0], r[4]]), done.testMetrics.map((t) => [String(t.epoch + 1), t.recon.toFixed(1)]));
+  assert.equal(await page.locator('[data-testid=latent-table] tbody tr').count(), 16, 'one row per latent dimension');
+  assert.equal(await page.locator('[data-testid=rd-table] tbody tr').count(), 1, 'one row per VAE run');
+  await page.close();
+});

@@ -3,6 +3,7 @@
 // table; a radio group, a select, a number or a slider reads and shows by its kind.
 import { PRESETS, latentFromSlider, sliderFromLatent, exerciseValues } from './state.js';
 import { SETTINGS, SCHEDULE_KEYS, applyBounds } from './settings.js';
+import { latentWords, betaWords } from './alt-text.js';
 
 const $ = (id) => document.getElementById(id);
 const ROWS = Object.values(SETTINGS);
@@ -71,7 +72,12 @@ export function bindControls({ onChange, onPreset }) {
     // Only the edited setting: the others stay what the page holds, not what
     // their controls can show (the log slider holds 511 for a latent of 512).
     el.addEventListener(live ? 'input' : 'change', () => onChange({ [row.key]: readOne(row) }));
-    if (el.type === 'range' && !live) el.addEventListener('input', () => { $('latent-out').textContent = readOne(row); });
+    if (el.type === 'range' && !live) {
+      el.addEventListener('input', () => {
+        $('latent-out').textContent = readOne(row);
+        el.setAttribute('aria-valuetext', latentWords(readOne(row)));
+      });
+    }
   }
 }
 
@@ -79,6 +85,8 @@ export function showConfig(config) {
   for (const row of ROWS) showOne(row, config[row.key]);
   $('latent-out').textContent = config.latentSize;
   $('beta-out').textContent = Number(config.targetBeta).toFixed(2);
+  $('latent').setAttribute('aria-valuetext', latentWords(config.latentSize));
+  $('beta').setAttribute('aria-valuetext', betaWords(config.targetBeta));
   const vae = config.lossMode === 'vae';
   for (const key of SCHEDULE_KEYS) control(key).disabled = !vae;
   // The capacity objective has no β: its γ and C take the slider's place.

@@ -19,6 +19,8 @@ import { advanceLesson, renderLesson } from './lesson.js';
 import { keepLessonInUrl } from './settings-flow.js';
 import { maybeAutostart } from './data-panel.js';
 import { restartEngine } from './lifecycle.js';
+import { gridLabel, epochSummary } from './alt-text.js';
+import { renderChartTables } from './chart-tables.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,16 +52,26 @@ function render() {
   const vae = (run ? run.config : app.config).lossMode === 'vae';
   $('sample-note').hidden = vae;
   if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), vae ? '' : 'AE: no samples');
+  sayWhatIsDrawn(run);
   $('latent-note').textContent = drawLatent($('latent-chart'), run ? run.latent : null, (run ? run.config : app.config).latentSize);
   renderData(app.engine, { notes: app.dataNotes, errors: app.dataErrors, limited: Boolean(app.limits.images || app.limits.tests), persisted: app.persisted });
   renderRuns(app.runs, run, app.selected, (id, on) => { if (on) app.selected.add(id); else app.selected.delete(id); update(); });
   renderCompare(app.runs, app.selected);
   renderLab(app.engine, run);
   drawRatePlane($('rd-chart'), app.runs);
+  renderChartTables(run, app.runs);
   renderResults(app.runs);
   renderLesson(run);
   keepLessonInUrl();
   if (run && run.state === 'error' && !failure.shown) showRunError(run);
+}
+
+/** The grids' text alternatives, and each finished epoch's numbers for the live region (set only when they change: each change is announced). */
+function sayWhatIsDrawn(run) {
+  $('recon-grid').setAttribute('aria-label', gridLabel('recon', run && run.recon ? run : null));
+  $('sample-grid').setAttribute('aria-label', run && run.samples ? gridLabel('samples', run) : gridLabel('samples', null));
+  const summary = epochSummary(run);
+  if ($('epoch-live').textContent !== summary) $('epoch-live').textContent = summary;
 }
 
 function showRunError(run) {
