@@ -64,6 +64,10 @@ pub struct Progress {
     /// Of those, milliseconds the host spent building batches (gathering and
     /// uploading images, or only their indices when they live on the device).
     pub batch_millis: f64,
+    /// With `epoch_end`: seconds the epoch's calls took, its test pass
+    /// included (time between calls, a pause, is not counted): the
+    /// `seconds` of its metrics record, the same on the CLI and the page.
+    pub epoch_seconds: Option<f64>,
     pub finished: bool,
 }
 
@@ -90,6 +94,8 @@ pub struct EpochDriver {
     cursor: usize,
     /// Measured cost of one step, for time budgets.
     millis_per_step: Option<f64>,
+    /// Milliseconds the epoch in flight's calls have taken so far.
+    epoch_millis: f64,
 }
 
 impl EpochDriver {
@@ -105,6 +111,7 @@ impl EpochDriver {
             order: Vec::new(),
             cursor: 0,
             millis_per_step: None,
+            epoch_millis: 0.0,
         }
     }
 
@@ -221,6 +228,7 @@ impl EpochDriver {
         }
         let steps = self.trainer.flush_metrics().await?;
         let millis = clock() - t0;
+        self.epoch_millis += millis;
         if taken > 0 {
             let per = millis / taken as f64;
             self.millis_per_step = Some(match self.millis_per_step {
@@ -229,6 +237,7 @@ impl EpochDriver {
             });
         }
         let mut report = None;
+        let mut epoch_seconds = None;
         if self.cursor >= self.order.len() {
             let epoch = self.trainer.epoch();
             let (test, latent) = self.trainer.evaluate_latent(&data.test).await?;
@@ -249,12 +258,15 @@ impl EpochDriver {
                 latent,
             });
             self.trainer.end_epoch();
+            epoch_seconds = Some((self.epoch_millis + clock() - t0 - millis) / 1e3);
+            self.epoch_millis = 0.0;
             self.epoch_train = ImageSet::default();
             self.order.clear();
             self.cursor = 0;
         }
         let mut p = self.progress(steps, report, millis);
         p.batch_millis = batch_millis;
+        p.epoch_seconds = epoch_seconds;
         Ok(p)
     }
 
@@ -273,6 +285,7 @@ impl EpochDriver {
             epoch_size,
             millis,
             batch_millis: 0.0,
+            epoch_seconds: None,
             finished: self.is_finished(),
         }
     }
@@ -496,6 +509,36 @@ mod tests {
         assert_eq!((p.millis, p.batch_millis), (30.0, 10.0));
         let p = pollster::block_on(d.advance(&data, Budget::Millis(150.0), &clock)).unwrap();
         assert_eq!(p.steps.len(), 5);
+    }
+
+    #[test]
+    fn an_epochs_seconds_are_its_calls_and_its_test_pass_not_the_time_between() {
+        // 12 images in batches of 6: two steps an epoch.
+        let data = data(12);
+        let mut d = driver(1, 6, 1);
+        let t = std::cell::Cell::new(0.0);
+        // Every read advances 10 ms.
+        let clock = || {
+            t.set(t.get() + 10.0);
+            t.get()
+        };
+        let first = pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
+        assert_eq!(
+            (first.epoch_end.is_some(), first.epoch_seconds),
+            (false, None)
+        );
+        // A pause of a second between the calls is not the epoch's time.
+        t.set(t.get() + 1000.0);
+        let last = pollster::block_on(d.advance(&data, Budget::Steps(1), &clock)).unwrap();
+        assert!(last.epoch_end.is_some());
+        // Two calls of 30 ms (start, two reads around the batch, end) and the
+        // test pass after the last (one read: 10 ms).
+        assert_eq!((first.millis, last.millis), (30.0, 30.0));
+        assert!(
+            (last.epoch_seconds.unwrap() - 0.070).abs() < 1e-12,
+            "{:?}",
+            last.epoch_seconds
+        );
     }
 
     #[test]

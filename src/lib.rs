@@ -22,6 +22,7 @@ pub mod memory;
 pub mod model;
 pub mod net;
 pub mod optim;
+pub mod record;
 pub mod schedule;
 pub mod settings;
 pub mod train;

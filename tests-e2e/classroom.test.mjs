@@ -141,6 +141,39 @@ test('models trained by scripts/pretrain.sh are listed and open paused; a broken
   fs.rmSync(models, { recursive: true, force: true });
 });
 
+test('a run from the page exports the command line\'s metrics.jsonl: the same fields in the same order, as JSON lines and as CSV columns', { skip: NO_MINI || needs(fs.existsSync(VAELAB), `no ${VAELAB} (cargo build first)`) }, async () => {
+  const dir = path.join(OUT, 'cli-metrics');
+  fs.rmSync(dir, { recursive: true, force: true });
+  execFileSync(VAELAB, ['train', '--log_dir', dir, '--loss_mode', 'vae', '--latent_size', '16', '--num_epochs', '2', '--batch_size', '16', '--limit', '32', '--data', MINI], { stdio: 'pipe' });
+  const cli = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const page = await open(browser, `${TINY}&numEpochs=2&lossMode=vae&latentSize=16&autostart=1`);
+  const done = await waitFor(page, 'the run', (s) => s.state === 'done' && s.testMetrics.length === 2);
+  const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-jsonl]')]);
+  assert.equal(jsonl.suggestedFilename(), 'vaelab-run1-metrics.jsonl');
+  const lines = fs.readFileSync(await jsonl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const [i, line] of lines.entries()) {
+    assert.deepEqual(Object.keys(line), Object.keys(cli[i]), `epoch ${i}: the command line's fields, in its order`);
+    assert.equal(line.epoch, i);
+    assert.ok(Math.abs(line.test_recon - done.testMetrics[i].recon) < 1e-3, 'the numbers the page shows');
+    assert.equal(line.kl_per_dim.length, 16);
+    assert.ok(line.seconds > 0);
+  }
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-csv]')]);
+  const [head, ...rows] = fs.readFileSync(await csv.path(), 'utf8').trim().split('\n').map((r) => r.split(','));
+  assert.equal(head[0], 'run');
+  assert.deepEqual(head.filter((c) => c in cli[0]), Object.keys(cli[0]), 'every field of metrics.jsonl is a column, in its order');
+  assert.equal(rows.length, 2);
+  for (const [i, row] of rows.entries()) {
+    const cell = (c) => row[head.indexOf(c)];
+    assert.equal(cell('run'), '1');
+    assert.equal(cell('test_recon'), String(lines[i].test_recon));
+    assert.equal(cell('kl_per_dim'), lines[i].kl_per_dim.join(' '));
+    assert.equal(cell('capacity'), '', 'no capacity without the capacity objective');
+  }
+  await page.close();
+});
+
 test('offline: a page visited once opens again with the network gone, data and engine included', { skip: NO_MINI }, async () => {
   // The service worker's list must name every module the page loads.
   const sw = fs.readFileSync(path.join(ROOT, 'www', 'sw.js'), 'utf8');

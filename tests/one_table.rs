@@ -108,6 +108,11 @@ fn the_pages_copy_of_the_cores_constants_is_the_cores() {
         vaelab::cifar::IMAGE_BYTES as u64
     );
     assert_eq!(core["gridGap"], vaelab::grid::GAP);
+    // The page's metrics CSV has the command line's metrics.jsonl fields.
+    assert_eq!(
+        core["metricsColumns"],
+        serde_json::json!(vaelab::record::COLUMNS)
+    );
     assert_eq!(core["sampleCount"], vaelab::train::SAMPLE_COUNT);
     // A grid of one image is the image and a gap all round: the gap the page assumes.
     let (w, _, _) = vaelab::grid::samples_rgba(&[0.5; 3 * 32 * 32], 1);

@@ -3,60 +3,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-use vaelab::driver::EpochReport;
+use serde::Serialize;
 
 pub fn write_png(path: &Path, width: usize, height: usize, rgba: Vec<u8>) -> Result<(), String> {
     let img = image::RgbaImage::from_raw(width as u32, height as u32, rgba)
         .ok_or_else(|| format!("{}: image buffer has the wrong size", path.display()))?;
     img.save(path)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// One line of `metrics.jsonl`.
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct EpochRecord {
-    pub epoch: usize,
-    pub beta: f32,
-    /// The capacity C in nats (`--beta_mode capacity` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[serde(default)]
-    pub capacity: Option<f32>,
-    pub train_recon: f32,
-    pub train_kl: f32,
-    pub train_total: f32,
-    pub test_recon: f32,
-    pub test_kl: f32,
-    pub test_total: f32,
-    /// Test set's E_x[KL_j] per latent dimension, nats (empty for an AE).
-    pub kl_per_dim: Vec<f32>,
-    /// Variance over the test set of each dimension's mean (an AE: of z).
-    pub latent_variance: Vec<f32>,
-    /// Dimensions whose variance exceeds `active_threshold` (Burda et al. 2016).
-    pub active_units: usize,
-    pub active_threshold: f32,
-    pub seconds: f64,
-}
-
-impl EpochRecord {
-    pub fn new(r: &EpochReport, seconds: f64) -> Self {
-        Self {
-            epoch: r.epoch,
-            beta: r.beta,
-            capacity: r.capacity,
-            train_recon: r.train.recon,
-            train_kl: r.train.kl,
-            train_total: r.train.total,
-            test_recon: r.test.recon,
-            test_kl: r.test.kl,
-            test_total: r.test.total,
-            kl_per_dim: r.latent.kl_per_dim.clone(),
-            latent_variance: r.latent.variance.clone(),
-            active_units: r.latent.active_units,
-            active_threshold: r.latent.threshold,
-            seconds,
-        }
-    }
 }
 
 pub fn append_jsonl(path: &Path, record: &impl Serialize) -> Result<(), String> {

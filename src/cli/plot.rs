@@ -10,7 +10,7 @@ use embedded_graphics::primitives::{Line, PrimitiveStyle, Rectangle};
 use embedded_graphics::text::Text;
 use vaelab::train::StepMetrics;
 
-use super::artifacts::EpochRecord;
+use vaelab::record::EpochRecord;
 
 struct Canvas {
     w: u32,

@@ -9,8 +9,9 @@ use burn::tensor::Device;
 use vaelab::burn;
 use vaelab::train::Trainer;
 
-use super::artifacts::{EpochRecord, is_run_artifact, write_atomic};
+use super::artifacts::{is_run_artifact, write_atomic};
 use super::settings::SettingArgs;
+use vaelab::record::EpochRecord;
 
 pub const MODEL_FILE: &str = "model.safetensors";
 const METRICS_FILE: &str = "metrics.jsonl";

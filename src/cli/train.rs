@@ -10,9 +10,10 @@ use vaelab::{
     train::Trainer,
 };
 
-use super::artifacts::{EpochRecord, append_jsonl, write_png};
+use super::artifacts::{append_jsonl, write_png};
 use super::settings::SettingArgs;
 use super::{DataArgs, DeviceArgs, data, plot, resume};
+use vaelab::record::EpochRecord;
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
@@ -96,7 +97,6 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let budget = Budget::Steps(args.metrics_every.max(1));
     let started = Instant::now();
     let clock = || started.elapsed().as_secs_f64() * 1e3;
-    let mut epoch_started = 0.0;
     let mut driver = EpochDriver::new(trainer);
     while !driver.is_finished() {
         // Every finished epoch is saved before the next call.
@@ -113,12 +113,11 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 m.kl
             ));
         }
-        let Some(report) = progress.epoch_end else {
+        let (Some(report), Some(seconds)) = (progress.epoch_end, progress.epoch_seconds) else {
             continue;
         };
         let epoch = report.epoch;
-        let record = EpochRecord::new(&report, (clock() - epoch_started) / 1e3);
-        epoch_started = clock();
+        let record = EpochRecord::new(&report, seconds);
         let weight = match record.capacity {
             Some(c) => format!("C {c:.2} nats"),
             None => format!("beta {:.3}", record.beta),

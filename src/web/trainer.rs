@@ -159,7 +159,7 @@ impl WebTrainer {
     /// (or exactly `steps`, when given) or until the epoch ends, whose test
     /// evaluation then runs in the same call. Resolves to
     /// `{steps: [{step, epoch, beta, batch, recon, kl, total}], epochEnd: {epoch, beta, train, test} | null,
-    /// epoch, imagesInEpoch, epochSize, millis, finished}`.
+    /// record: the epoch's metrics.jsonl line | null, epoch, imagesInEpoch, epochSize, millis, finished}`.
     pub async fn advance(
         &self,
         millis: Option<f64>,
@@ -180,7 +180,23 @@ impl WebTrainer {
             _ => Budget::Steps(1),
         };
         let progress = driver.advance(&data, budget, &now_ms).await.map_err(err)?;
-        to_js(&progress)
+        /// The call's progress, and with an epoch's end its `metrics.jsonl`
+        /// line, written by the core as the command line writes it.
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            progress: &'a crate::driver::Progress,
+            record: Option<String>,
+        }
+        let record = progress
+            .epoch_end
+            .as_ref()
+            .zip(progress.epoch_seconds)
+            .map(|(report, seconds)| crate::record::EpochRecord::new(report, seconds).to_line());
+        to_js(&Out {
+            progress: &progress,
+            record,
+        })
     }
 
     /// Test-set losses `{recon, kl, total}` (VAE at beta 1, z sampled).

@@ -429,7 +429,8 @@ export class Engine {
     }
     if (out.epochEnd) {
       const r = out.epochEnd;
-      run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train, activeUnits: r.latent.activeUnits });
+      // `record`: the epoch's metrics.jsonl line, written by the core as the command line writes it.
+      run.tests.push({ epoch: r.epoch, beta: r.beta, ...r.test, train: r.train, activeUnits: r.latent.activeUnits, record: out.record });
       run.latent = r.latent;
       // What the epoch trained and was tested on: the results say whether it was the exercise's data.
       run.trainImages = run.steps.reduce((n, s) => n + (s.epoch === r.epoch ? s.batch : 0), 0);

@@ -8,7 +8,7 @@ import { ARCHITECTURE_KEYS, SCHEDULE_KEYS } from './settings.js';
 import { banner, hideBanner, escapeHtml, failure } from './banner.js';
 import { downloadCanvas, download } from './grids.js';
 import { showConfig } from './controls.js';
-import { csv } from './runs.js';
+import { metricsCsv, metricsJsonl } from './metrics-export.js';
 import { downloadReport } from './results.js';
 import { update } from './render.js';
 
@@ -22,11 +22,14 @@ export function bindDownloads() {
   for (const b of document.querySelectorAll('[data-download]')) {
     b.addEventListener('click', () => downloadCanvas($(b.dataset.download), `${b.dataset.download}-run${currentRun()?.id || 0}.png`));
   }
-  $('download-csv').addEventListener('click', () => {
+  // The runs chosen for comparison, else the current run.
+  const exported = () => {
     const chosen = app.runs.filter((r) => app.selected.has(r.id));
-    const list = chosen.length ? chosen : [currentRun()].filter(Boolean);
-    const text = list.map(csv).map((c, i) => (i ? c.split('\n').slice(1).join('\n') : c)).join('');
-    download(new Blob([text], { type: 'text/csv' }), 'vaelab-metrics.csv');
+    return chosen.length ? chosen : [currentRun()].filter(Boolean);
+  };
+  $('download-csv').addEventListener('click', () => download(new Blob([metricsCsv(exported())], { type: 'text/csv' }), 'vaelab-metrics.csv'));
+  $('download-jsonl').addEventListener('click', () => {
+    for (const run of exported()) download(new Blob([metricsJsonl(run)], { type: 'application/jsonl' }), `vaelab-run${run.id}-metrics.jsonl`);
   });
   $('download-report').addEventListener('click', () => downloadReport(app.runs));
   $('download-model').addEventListener('click', async () => {

@@ -69,13 +69,3 @@ export function renderCompare(runs, selected) {
     grids.appendChild(fig);
   }
 }
-
-/** Per-epoch metrics of a run as CSV. */
-export function csv(run) {
-  const rows = ['run,epoch,beta,train_recon,train_kl,train_total,test_recon,test_kl,test_total,active_units,latent_size'];
-  for (const t of run.tests) {
-    const tr = t.train || {};
-    rows.push([run.id, t.epoch, t.beta, tr.recon, tr.kl, tr.total, t.recon, t.kl, t.total, t.activeUnits ?? '', run.config.latentSize].join(','));
-  }
-  return rows.join('\n') + '\n';
-}
