@@ -2,6 +2,8 @@
 // the right, epochs along the bottom, with a legend and markers where beta
 // was changed during the run.
 
+import { drawMarker } from './palette.js';
+
 const FONT = '15px system-ui, sans-serif';
 
 function niceTicks(lo, hi, n = 5) {
@@ -21,7 +23,8 @@ function fmt(v) {
 }
 
 /**
- * series: [{label, color, points: [[x, y]], axis: 'left'|'right', width, dash, dots}]
+ * series: [{label, color, points: [[x, y]], axis: 'left'|'right', width, dash, dots, marker}]
+ * (`dots`: one point per epoch, each drawn as `marker`, palette.js's SHAPES; a circle when none)
  * markers: [{x, label}]
  */
 export function drawChart(canvas, { series, markers = [], xMax = 1, yLabel = 'loss', rightLabel = 'β', empty = 'Press Train to see the curves' }) {
@@ -97,7 +100,7 @@ export function drawChart(canvas, { series, markers = [], xMax = 1, yLabel = 'lo
     ctx.beginPath();
     s.points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), yf(y)) : ctx.moveTo(X(x), yf(y))));
     ctx.stroke();
-    if (s.dots) for (const [x, y] of s.points) { ctx.beginPath(); ctx.arc(X(x), yf(y), 4, 0, 2 * Math.PI); ctx.fill(); }
+    if (s.dots) for (const [x, y] of s.points) drawMarker(ctx, s.marker || 'circle', X(x), yf(y), 4);
   }
   ctx.restore();
   ctx.setLineDash([]);
@@ -105,12 +108,17 @@ export function drawChart(canvas, { series, markers = [], xMax = 1, yLabel = 'lo
   // Legend along the top.
   let lx = pad.l;
   ctx.textAlign = 'left';
+  // Each key drawn as its series is (dash, marker), not only in its colour.
   for (const s of [...left, ...right]) {
-    ctx.fillStyle = s.color;
-    ctx.fillRect(lx, 12, 18, 4);
+    ctx.strokeStyle = ctx.fillStyle = s.color;
+    ctx.lineWidth = s.width || 2;
+    ctx.setLineDash(s.dash || []);
+    ctx.beginPath(); ctx.moveTo(lx, 15); ctx.lineTo(lx + 24, 15); ctx.stroke();
+    ctx.setLineDash([]);
+    if (s.dots) drawMarker(ctx, s.marker || 'circle', lx + 12, 15, 4);
     ctx.fillStyle = '#111';
-    ctx.fillText(s.label, lx + 22, 20);
-    lx += 30 + ctx.measureText(s.label).width;
+    ctx.fillText(s.label, lx + 28, 20);
+    lx += 36 + ctx.measureText(s.label).width;
   }
 }
 

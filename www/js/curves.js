@@ -2,9 +2,11 @@
 // β and the schedule's plan (or the capacity C) on their own, since the KL
 // (a few nats) on the recon's axis (hundreds) was a flat line at zero.
 import { drawChart, smooth } from './chart.js';
+import { ROLE } from './palette.js';
 
 const $ = (id) => document.getElementById(id);
-const COL = { recon: '#0b4fd6', kl: '#d9480f', beta: '#2b8a3e' };
+// Train and test differ by markers (the test's per epoch), β and its plan by dash: not by colour alone.
+const COL = ROLE;
 
 /** Draws `run`'s curves (or the empty charts for the settings `config`). */
 export function drawCurves(run, config) {
@@ -13,19 +15,19 @@ export function drawCurves(run, config) {
   if (run) {
     const steps = run.steps;
     series.push({ label: 'train recon', color: COL.recon, points: smooth(steps.map((p) => [p.x, p.recon])) });
-    series.push({ label: 'test recon', color: '#062a74', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
+    series.push({ label: 'test recon', color: COL.recon, dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
     if (run.config.lossMode === 'vae') {
       // The KL (a few nats to tens) gets its own chart: on the recon's axis
       // (hundreds) it was a flat line at zero.
       klSeries.push({ label: 'train KL', color: COL.kl, points: smooth(steps.map((p) => [p.x, p.kl])) });
-      klSeries.push({ label: 'test KL', color: '#7a2300', dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
+      klSeries.push({ label: 'test KL', color: COL.kl, dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.kl]) });
       if (run.config.betaMode === 'capacity') {
         // The capacity objective aims the KL at C, in nats: drawn on the KL's own axis.
-        klSeries.push({ label: 'C (target KL)', color: COL.beta, points: steps.map((p) => [p.x0, p.capacity ?? 0]) });
-        if (run.plan?.capacity) klSeries.push({ label: 'C planned', color: COL.beta, dash: [5, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.capacity[i]]) });
+        klSeries.push({ label: 'C (target KL)', color: COL.beta, dash: [2, 3], points: steps.map((p) => [p.x0, p.capacity ?? 0]) });
+        if (run.plan?.capacity) klSeries.push({ label: 'C planned', color: COL.beta, dash: [8, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.capacity[i]]) });
       } else {
-        klSeries.push({ label: 'β', color: COL.beta, axis: 'right', points: steps.map((p) => [p.x0, p.beta]) });
-        if (run.plan) klSeries.push({ label: 'β planned', color: COL.beta, axis: 'right', dash: [5, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.beta[i]]) });
+        klSeries.push({ label: 'β', color: COL.beta, axis: 'right', dash: [2, 3], points: steps.map((p) => [p.x0, p.beta]) });
+        if (run.plan) klSeries.push({ label: 'β planned', color: COL.beta, axis: 'right', dash: [8, 4], width: 1, points: run.plan.x.map((x, i) => [x, run.plan.beta[i]]) });
       }
     }
   }

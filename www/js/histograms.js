@@ -2,6 +2,8 @@
 // each with N(0, 1)'s density over it (both computed by the core:
 // latent.rs `histogram`); this file only draws them.
 
+import { ROLE } from './palette.js';
+
 const FONT = '13px system-ui, sans-serif';
 
 /** `histograms`: [{dim, lo, hi, density, prior}]; `symbol`: 'μ' or 'z'. */
@@ -24,7 +26,7 @@ export function drawHistograms(canvas, histograms, symbol) {
       const bh = (ph * d) / top;
       ctx.fillRect(x0 + i * bw, y0 + ph - bh, Math.max(1, bw - 1), bh);
     });
-    ctx.strokeStyle = '#2b8a3e';
+    ctx.strokeStyle = ROLE.beta;
     ctx.lineWidth = 2;
     ctx.beginPath();
     h.prior.forEach((p, i) => {
@@ -46,7 +48,7 @@ export function drawHistograms(canvas, histograms, symbol) {
     ctx.fillText(h.hi.toFixed(1), x0 + w, H - 6);
     ctx.textAlign = 'left';
   });
-  ctx.fillStyle = '#2b8a3e';
+  ctx.fillStyle = ROLE.beta;
   ctx.textAlign = 'right';
   ctx.fillText('green: N(0, 1)', W - 10, 15);
   ctx.textAlign = 'left';

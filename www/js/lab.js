@@ -5,6 +5,7 @@
 import CORE from './core.json' with { type: 'json' };
 import { drawImage, clear } from './grids.js';
 import { drawHistograms } from './histograms.js';
+import { PALETTE } from './palette.js';
 
 const $ = (id) => document.getElementById(id);
 const STRIP = { count: 16, cols: 8 };
@@ -175,15 +176,17 @@ function labels(list, texts) {
   list.replaceChildren(...texts.map((t) => Object.assign(document.createElement('li'), { textContent: t })));
 }
 
-/** Marks the picked test images on the strip: a (blue), b (orange). */
+/** Marks the picked test images on the strip: a (blue, solid), b (vermillion, dashed): not by colour alone. */
 function outline(run) {
   const ctx = $('lab-strip').getContext('2d');
   lab.picks.forEach((i, k) => {
     const x = 1 + (i % STRIP.cols) * CELL, y = 1 + Math.floor(i / STRIP.cols) * CELL;
-    ctx.strokeStyle = k ? '#d9480f' : '#0b4fd6';
+    ctx.strokeStyle = PALETTE[k ? 1 : 0];
+    ctx.setLineDash(k ? [3, 2] : []);
     ctx.lineWidth = 2;
     ctx.strokeRect(x, y, CELL, CELL);
   });
+  ctx.setLineDash([]);
   $('lab-picked').textContent = lab.picks.length
     ? `Picked test image${lab.picks.length > 1 ? 's' : ''} ${lab.picks.map((i) => `#${i}`).join(' and ')} (run #${run.id}).`
     : '';

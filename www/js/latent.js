@@ -5,6 +5,7 @@
 // 2016) in colour; an AE's per-dimension variance of z, sorted.
 
 import { drawAxes } from './axes.js';
+import { PALETTE } from './palette.js';
 
 const FONT = '15px system-ui, sans-serif';
 
@@ -29,7 +30,8 @@ export function drawLatent(canvas, usage, latentSize) {
   const bw = pw / values.length;
   for (let k = 0; k < values.length; k++) {
     const h = (ph * Math.max(0, values[k])) / top;
-    ctx.fillStyle = active[k] ? '#2563eb' : '#cbd5e1';
+    // Active dark, inactive pale: told apart by lightness, which every colour vision sees (and the table says which).
+    ctx.fillStyle = active[k] ? PALETTE[0] : '#cbd5e1';
     ctx.fillRect(pad.l + k * bw, pad.t + ph - h, Math.max(1, bw - (bw > 4 ? 1 : 0)), h);
   }
   drawAxes(ctx, pad, pw, ph, top.toPrecision(2), '0');

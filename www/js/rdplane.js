@@ -4,9 +4,9 @@
 // negative ELBO) behind them. The numbers are the core's test metrics.
 
 import { drawAxes } from './axes.js';
+import { styleOf, drawMarker } from './palette.js';
 
 const FONT = '14px system-ui, sans-serif';
-const COLORS = ['#0b4fd6', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#1098ad'];
 
 /** The points the plane shows: `[{id, latent, rate, distortion, label}]`. */
 export function ratePoints(runs) {
@@ -62,15 +62,14 @@ export function drawRatePlane(canvas, runs) {
   const sizes = [...new Set(points.map((p) => p.latent))].sort((a, b) => a - b);
   sizes.forEach((latent, k) => {
     const group = points.filter((p) => p.latent === latent).sort((a, b) => a.rate - b.rate);
-    ctx.strokeStyle = ctx.fillStyle = COLORS[k % COLORS.length];
+    const { color, marker } = styleOf(k);
+    ctx.strokeStyle = ctx.fillStyle = color;
     ctx.lineWidth = 2;
     ctx.beginPath();
     group.forEach((p, i) => (i ? ctx.lineTo(X(p.rate), Y(p.distortion)) : ctx.moveTo(X(p.rate), Y(p.distortion))));
     ctx.stroke();
     for (const p of group) {
-      ctx.beginPath();
-      ctx.arc(X(p.rate), Y(p.distortion), 5, 0, 2 * Math.PI);
-      ctx.fill();
+      drawMarker(ctx, marker, X(p.rate), Y(p.distortion), 5);
       ctx.fillText(`#${p.id}`, X(p.rate) + 7, Y(p.distortion) - 7);
     }
   });
@@ -90,8 +89,8 @@ export function drawRatePlane(canvas, runs) {
     ctx.fillStyle = '#333';
     ctx.fillText(text, x, pad.t + 14);
     x -= ctx.measureText(text).width + 6;
-    ctx.fillStyle = COLORS[k % COLORS.length];
-    ctx.fillRect(x - 10, pad.t + 4, 10, 10);
+    ctx.fillStyle = styleOf(k).color;
+    drawMarker(ctx, styleOf(k).marker, x - 5, pad.t + 9, 5);
     x -= 22;
   }
   ctx.textAlign = 'left';

@@ -3,8 +3,8 @@
 import { drawChart, smooth } from './chart.js';
 import { describe } from './state.js';
 import { snapshot } from './grids.js';
+import { styleOf } from './palette.js';
 
-const COLORS = ['#0b4fd6', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#1098ad', '#5c940d', '#e67700'];
 
 export function renderRuns(runs, current, selected, onToggle) {
   const body = document.querySelector('#runs tbody');
@@ -50,11 +50,12 @@ export function renderCompare(runs, selected) {
   const series = [];
   let xMax = 1;
   chosen.forEach((run, i) => {
-    const color = COLORS[i % COLORS.length];
+    // Each run its colour and its marker; recon solid, KL dashed.
+    const { color, marker } = styleOf(i);
     xMax = Math.max(xMax, run.config.numEpochs);
     series.push({ label: `#${run.id} recon`, color, points: smooth(run.steps.map((s) => [s.x, s.recon])) });
     if (run.config.lossMode === 'vae') series.push({ label: `#${run.id} KL`, color, dash: [6, 4], points: smooth(run.steps.map((s) => [s.x, s.kl])) });
-    series.push({ label: `#${run.id} test`, color, dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
+    series.push({ label: `#${run.id} test`, color, marker, dots: true, width: 1, points: run.tests.map((t) => [t.epoch + 1, t.recon]) });
   });
   drawChart(document.getElementById('compare-chart'), { series, xMax });
   const grids = document.getElementById('compare-grids');
