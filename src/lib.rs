@@ -9,6 +9,7 @@
 #![cfg(not(all(test, target_arch = "wasm32")))]
 
 pub mod adam;
+pub mod bound;
 pub mod checkpoint;
 pub mod cifar;
 pub mod config;

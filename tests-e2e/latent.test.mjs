@@ -97,3 +97,35 @@ test('choosing the cyclical schedule mid-run draws its planned and actual β; ba
   assert.equal(done.plan.capacity[done.plan.capacity.length - 1], 10);
   await cap.close();
 });
+
+test('what the loss means: the lab measures the ELBO and the importance-weighted bound from the core, and says an AE bounds nothing', { skip: NO_MINI }, async () => {
+  const page = await open(browser, '?data=/data-mini/&backend=cpu&images=32&tests=100&batchSize=16&latentSize=16&numEpochs=1&lossMode=vae&autostart=1');
+  const done = await waitFor(page, 'the run', (s) => s.state === 'done' && s.testMetrics.length === 1);
+  await page.locator('[data-testid=bound-measure]').click();
+  const { bound } = (await waitFor(page, 'the bound', (s) => s.lab.bound.result !== null || s.lab.bound.error !== null)).lab;
+  assert.equal(bound.error, null);
+  const r = bound.result;
+  assert.deepEqual([r.k, r.images], [64, 100]);
+  // The constant of the Gaussian decoder N(x̂, ½ I): (3072 / 2) ln π.
+  assert.ok(Math.abs(r.constantNats - 1536 * Math.log(Math.PI)) < 1e-6, `${r.constantNats}`);
+  // The k-sample bound is never looser than the ELBO from the same samples.
+  assert.ok(r.iwaeNats <= r.elboNats && Math.abs(r.gapNats - (r.elboNats - r.iwaeNats)) < 1e-9);
+  // The ELBO is the test loss plus the constant, to the Monte Carlo error of
+  // one sample per image against 64 (a few nats at most here).
+  const [test] = done.testMetrics;
+  const elbo = test.recon + test.kl + r.constantNats;
+  assert.ok(Math.abs(r.elboNats - elbo) < 0.01 * elbo, `-ELBO ${r.elboNats} against test loss + constant ${elbo}`);
+  assert.ok(Math.abs(r.elboBitsPerDim - r.elboNats / (3072 * Math.log(2))) < 1e-9);
+  const rows = await page.locator('[data-testid=bound-table] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((c) => c[1]), [r.elboNats.toFixed(1), r.iwaeNats.toFixed(1), r.gapNats.toFixed(2)]);
+  assert.match(await page.locator('[data-testid=bound-note]').textContent(), /^Run #1 after 1 epoch, on the first 100 test images, 64 samples/);
+  // An AE: the core says why there is no bound.
+  await page.locator('[data-testid=mode-ae]').check();
+  await page.locator('[data-testid=train]').click();
+  await waitFor(page, 'the AE run', (s) => s.runs === 2 && s.state === 'done');
+  await page.locator('[data-testid=bound-measure]').click();
+  const ae = (await waitFor(page, 'the AE\'s answer', (s) => s.lab.bound.error !== null)).lab.bound;
+  assert.match(ae.error, /an AE has no posterior q\(z\|x\) and no prior: it bounds no likelihood/);
+  await expectText(page.locator('[data-testid=bound-note]'), /an AE has no posterior/);
+  await page.close();
+});

@@ -13,6 +13,7 @@ import { banner, hideBanner, escapeHtml } from './banner.js';
 import { bindControls, showConfig, lockSettings } from './controls.js';
 import { applyTeacher } from './teacher.js';
 import { bindLab } from './lab.js';
+import { bindBound } from './lab-bound.js';
 import { bindLesson } from './lesson.js';
 import { learnAppSet, onNewerSet } from './app-set.js';
 
@@ -28,6 +29,7 @@ async function main() {
   bindData();
   bindDownloads();
   bindLab(() => app.engine, () => currentRun(), () => app.runs, update);
+  bindBound(() => app.engine, () => currentRun());
   const lessonProblems = bindLesson({
     start: (c) => { app.config = { ...c }; showConfig(app.config); syncUrl(); return startRun(); },
     select: (list) => { app.selected.clear(); for (const r of list) app.selected.add(r.id); },

@@ -13,6 +13,7 @@ import { showProgress } from './progress.js';
 import { keepSoon } from './kept-runs.js';
 import { renderRuns, renderCompare } from './runs.js';
 import { renderLab } from './lab.js';
+import { renderBound } from './lab-bound.js';
 import { drawRatePlane } from './rdplane.js';
 import { renderResults } from './results.js';
 import { advanceLesson, renderLesson } from './lesson.js';
@@ -58,6 +59,7 @@ function render() {
   renderRuns(app.runs, run, app.selected, (id, on) => { if (on) app.selected.add(id); else app.selected.delete(id); update(); });
   renderCompare(app.runs, app.selected);
   renderLab(app.engine, run);
+  renderBound(run);
   drawRatePlane($('rd-chart'), app.runs);
   renderChartTables(run, app.runs);
   renderResults(app.runs);

@@ -3,6 +3,7 @@
 import { app, currentRun, state } from './app.js';
 import { drawn } from './render.js';
 import { labStatus } from './lab.js';
+import { boundStatus } from './lab-bound.js';
 import { lessonStatus, lessonEstimate } from './lesson.js';
 import { results } from './results.js';
 import { appSets } from './app-set.js';
@@ -40,7 +41,7 @@ export function bindStatus() {
         runs: app.runs.length,
         // The runs kept across reloads (kept-runs.js): {pending, problem}.
         kept: keptStatus(),
-        lab: labStatus(),
+        lab: { ...labStatus(), bound: boundStatus() },
         // True once the page has drawn what this status says (views are drawn on
         // the next animation frame): a test that reads the page waits for it.
         drawn: drawn(),

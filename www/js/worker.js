@@ -108,6 +108,7 @@ const LAB = {
   interpolate: (t, a) => t.interpolate(a.a, a.b, a.steps),
   interpolateSamples: (t, a) => t.interpolate_samples(a.a, a.b, a.steps),
   posterior: (t, a) => t.aggregate_posterior(Uint32Array.from(a.dims), a.bins, a.count),
+  bound: (t, a) => t.likelihood_bound(a.images, a.k),
 };
 
 const handlers = {

@@ -165,6 +165,38 @@ impl WebTrainer {
     }
 }
 
+#[wasm_bindgen]
+impl WebTrainer {
+    /// The loss as a bound on the likelihood of the first `images` (1 to
+    /// 500) test images, from `k` (1 to 256) samples of each one's posterior
+    /// (bound.rs): `{k, images, elboNats, iwaeNats, elboBitsPerDim,
+    /// iwaeBitsPerDim, gapNats, constantNats}`. The samples come from a fixed
+    /// seed: the same model gives the same numbers.
+    pub async fn likelihood_bound(&self, images: u32, k: u32) -> Result<JsValue, JsValue> {
+        if !(1..=500).contains(&images) || !(1..=256).contains(&k) {
+            return Err(err(format!(
+                "a bound on {images} images with k = {k}: use 1 to 500 images and k from 1 to 256"
+            )));
+        }
+        let state = self.state.clone();
+        let s = peek!(state);
+        let data = s.data();
+        let bounds = crate::bound::measure(
+            s.driver.trainer(),
+            &data.test,
+            images as usize,
+            k as usize,
+            BOUND_SEED,
+        )
+        .await
+        .map_err(err)?;
+        to_js(&bounds)
+    }
+}
+
+/// The bound's samples' own stream (see `likelihood_bound`).
+const BOUND_SEED: u64 = 0x1a7e_b0de;
+
 fn check_index(i: u32, len: usize) -> Result<(), JsValue> {
     if (i as usize) < len {
         Ok(())
