@@ -106,3 +106,34 @@ test('what the page draws is said in words: grids name their run and epoch, each
   assert.equal(await page.locator('[data-testid=rd-table] tbody tr').count(), 1, 'one row per VAE run');
   await page.close();
 });
+
+test('the keyboard alone reaches every control, and picks test images in the lab', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&numEpochs=1&lossMode=vae&autostart=1`);
+  await waitFor(page, 'the run done and the lab drawn', (s) => s.state === 'done' && s.lab.strip && !s.lab.busy);
+  // Tab from the top until focus comes round again: every control met on the way.
+  const reached = new Set();
+  await page.evaluate(() => document.activeElement?.blur());
+  for (let i = 0; i < 400; i++) {
+    await page.keyboard.press('Tab');
+    const at = await page.evaluate(() => { const e = document.activeElement; return e && e !== document.body ? e.dataset.testid || e.id || e.outerHTML.slice(0, 60) : null; });
+    if (at === null || reached.has(at)) break;
+    reached.add(at);
+  }
+  const controls = await page.evaluate(() => [...document.querySelectorAll('button, input, select, summary, a[href], [tabindex="0"], label.button')]
+    .filter((e) => !e.disabled && e.getClientRects().length && !e.closest('[hidden], details:not([open]) > :not(summary)'))
+    .filter((e) => !(e.matches('input[type=radio]') && !e.checked))
+    .map((e) => (e.matches('label.button') ? e.querySelector('input') : e))
+    .map((e) => e.dataset.testid || e.id || e.outerHTML.slice(0, 60)));
+  assert.deepEqual(controls.filter((c) => !reached.has(c)), [], 'controls the Tab key never reaches');
+  // The lab's strip: arrows move, Enter picks, as clicks do.
+  await page.locator('[data-testid=lab-strip]').focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await waitFor(page, 'a traversal', (s) => s.lab.traverseRows.length > 0 && !s.lab.busy);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const both = await waitFor(page, 'an interpolation', (s) => s.lab.interpRows.length > 0 && !s.lab.busy);
+  assert.deepEqual(both.lab.picks, [1, 9]);
+  assert.match(await page.locator('[data-testid=lab-strip]').getAttribute('aria-label'), /On image #9, picked\.$/);
+  await page.close();
+});

@@ -18,6 +18,7 @@ const HIST_DIMS = 4;
 
 const lab = {
   picks: [], // test-image indices clicked, at most two
+  cursor: 0, // the strip's image the keyboard is on
   pair: [0, 1], // prior draws (the samples grid's positions) for slerp
   key: null, // what the views were last drawn for
   busy: false,
@@ -51,10 +52,22 @@ export function bindLab(getEngine, getRun, getRuns, update) {
     const col = Math.floor((x - CORE.gridGap) / CELL), row = Math.floor((y - CORE.gridGap) / CELL);
     const i = row * STRIP.cols + col;
     if (col < 0 || col >= STRIP.cols || row < 0 || i >= STRIP.count) return;
-    if (lab.picks.length >= 2 || lab.picks[0] === i) lab.picks = [i];
-    else lab.picks.push(i);
+    lab.cursor = i;
+    pick(i);
     refresh();
   });
+  // The keyboard as the mouse: arrows move over the images, Enter or Space picks.
+  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: STRIP.cols, ArrowUp: -STRIP.cols };
+  $('lab-strip').addEventListener('keydown', (e) => {
+    if (e.key in moves) lab.cursor = Math.min(STRIP.count - 1, Math.max(0, lab.cursor + moves[e.key]));
+    else if (e.key === 'Home') lab.cursor = 0;
+    else if (e.key === 'End') lab.cursor = STRIP.count - 1;
+    else if (e.key === 'Enter' || e.key === ' ') { pick(lab.cursor); e.preventDefault(); refresh(); return; }
+    else return;
+    e.preventDefault();
+    redrawStrip();
+  });
+  for (const type of ['focus', 'blur']) $('lab-strip').addEventListener(type, redrawStrip);
   $('lab-next-pair').addEventListener('click', () => {
     lab.pair = lab.pair.map((p) => (p + 2) % CORE.sampleCount);
     refresh();
@@ -75,6 +88,20 @@ export function renderLab(engine, run) {
   if (lab.busy) { lab.again = true; return; }
   lab.key = key;
   draw(engine, run).catch((e) => { lab.error = e.message || String(e); $('lab-note').textContent = `could not draw: ${lab.error}`; });
+}
+
+/** A click or Enter on image `i`: the first pick, the second, or a fresh first. */
+function pick(i) {
+  if (lab.picks.length >= 2 || lab.picks[0] === i) lab.picks = [i];
+  else lab.picks.push(i);
+}
+
+/** The strip again (its keyboard cursor moved, or it gained or lost focus): no question to the engine. */
+function redrawStrip() {
+  const run = lab.context.getRun();
+  if (!lab.stripImage || lab.stripFor === null || !run) return;
+  show($('lab-strip'), lab.stripImage);
+  outline(run);
 }
 
 function reset() {
@@ -187,6 +214,18 @@ function outline(run) {
     ctx.strokeRect(x, y, CELL, CELL);
   });
   ctx.setLineDash([]);
+  const strip = $('lab-strip');
+  if (document.activeElement === strip) {
+    // The keyboard's image: a black dotted ring inside the cell.
+    const x = 1 + (lab.cursor % STRIP.cols) * CELL, y = 1 + Math.floor(lab.cursor / STRIP.cols) * CELL;
+    ctx.strokeStyle = '#000';
+    ctx.setLineDash([1, 2]);
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x + 3, y + 3, CELL - 6, CELL - 6);
+    ctx.setLineDash([]);
+  }
+  const state = lab.picks.includes(lab.cursor) ? ', picked' : '';
+  strip.setAttribute('aria-label', `Test images to pick from, ${STRIP.count} in ${STRIP.count / STRIP.cols} rows: arrow keys move, Enter picks. On image #${lab.cursor}${state}.`);
   $('lab-picked').textContent = lab.picks.length
     ? `Picked test image${lab.picks.length > 1 ? 's' : ''} ${lab.picks.map((i) => `#${i}`).join(' and ')} (run #${run.id}).`
     : '';
