@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, HAVE_MINI, browser, open, waitFor, needs, settle } from './harness.mjs';
+import { ROOT, OUT, HAVE_MINI, browser, open, waitFor, needs, settle, expectVisible } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 const AXE = fs.readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -135,5 +135,22 @@ test('the keyboard alone reaches every control, and picks test images in the lab
   const both = await waitFor(page, 'an interpolation', (s) => s.lab.interpRows.length > 0 && !s.lab.busy);
   assert.deepEqual(both.lab.picks, [1, 9]);
   assert.match(await page.locator('[data-testid=lab-strip]').getAttribute('aria-label'), /On image #9, picked\.$/);
+  await page.close();
+});
+
+test('the pointer over a chart\'s point shows its exact value', { skip: NO_MINI }, async () => {
+  const page = await open(browser, `${CPU}&numEpochs=2&lossMode=vae&autostart=1`);
+  const done = await waitFor(page, 'the run done', (s) => s.state === 'done' && s.testMetrics.length === 2);
+  const chart = page.locator('[data-testid=loss-chart]');
+  const point = await chart.evaluate((c) => {
+    const p = c.hoverPoints.find((q) => q.text.startsWith('test recon, epoch 2'));
+    return { x: (p.x * c.clientWidth) / c.width, y: (p.y * c.clientHeight) / c.height };
+  });
+  await chart.hover({ position: point });
+  const tip = page.locator('[data-testid=loss-chart-tip]');
+  await expectVisible(tip);
+  assert.equal(await tip.textContent(), `test recon, epoch 2: ${done.testMetrics[1].recon.toFixed(1)}`);
+  await page.mouse.move(0, 0);
+  await tip.waitFor({ state: 'hidden' });
   await page.close();
 });

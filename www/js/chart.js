@@ -16,6 +16,9 @@ function niceTicks(lo, hi, n = 5) {
   return ticks;
 }
 
+/** A value as the tables show it: a few nats to 3 decimals, larger ones to 1. */
+const exact = (v) => (Math.abs(v) < 10 ? v.toFixed(3) : v.toFixed(1));
+
 function fmt(v) {
   if (Math.abs(v) >= 100) return v.toFixed(0);
   if (Math.abs(v) >= 10) return v.toFixed(1);
@@ -38,6 +41,7 @@ export function drawChart(canvas, { series, markers = [], xMax = 1, yLabel = 'lo
   ctx.font = FONT;
   const left = series.filter((s) => s.axis !== 'right' && s.points.length);
   const right = series.filter((s) => s.axis === 'right' && s.points.length);
+  canvas.hoverPoints = [];
   if (!left.length && !right.length) {
     ctx.fillStyle = '#444';
     ctx.fillText(empty, pad.l + 10, pad.t + ph / 2);
@@ -100,7 +104,13 @@ export function drawChart(canvas, { series, markers = [], xMax = 1, yLabel = 'lo
     ctx.beginPath();
     s.points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), yf(y)) : ctx.moveTo(X(x), yf(y))));
     ctx.stroke();
-    if (s.dots) for (const [x, y] of s.points) drawMarker(ctx, s.marker || 'circle', X(x), yf(y), 4);
+    if (s.dots) {
+      for (const [x, y] of s.points) {
+        drawMarker(ctx, s.marker || 'circle', X(x), yf(y), 4);
+        // Each epoch's point, for the exact value under the pointer (chart-hover.js).
+        canvas.hoverPoints.push({ x: X(x), y: yf(y), text: `${s.label}, epoch ${x}: ${exact(y)}` });
+      }
+    }
   }
   ctx.restore();
   ctx.setLineDash([]);

@@ -14,6 +14,7 @@ import { bindControls, showConfig, lockSettings } from './controls.js';
 import { applyTeacher } from './teacher.js';
 import { bindLab } from './lab.js';
 import { bindBound } from './lab-bound.js';
+import { bindHover } from './chart-hover.js';
 import { bindLesson } from './lesson.js';
 import { learnAppSet, onNewerSet } from './app-set.js';
 
@@ -30,6 +31,7 @@ async function main() {
   bindDownloads();
   bindLab(() => app.engine, () => currentRun(), () => app.runs, update);
   bindBound(() => app.engine, () => currentRun());
+  for (const id of ['loss-chart', 'kl-chart', 'compare-chart', 'rd-chart']) bindHover(document.getElementById(id));
   const lessonProblems = bindLesson({
     start: (c) => { app.config = { ...c }; showConfig(app.config); syncUrl(); return startRun(); },
     select: (list) => { app.selected.clear(); for (const r of list) app.selected.add(r.id); },

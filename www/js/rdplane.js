@@ -27,6 +27,7 @@ export function drawRatePlane(canvas, runs) {
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, W, H);
   ctx.font = FONT;
+  canvas.hoverPoints = [];
   const points = ratePoints(runs);
   ctx.fillStyle = '#444';
   if (!points.length) {
@@ -70,6 +71,7 @@ export function drawRatePlane(canvas, runs) {
     ctx.stroke();
     for (const p of group) {
       drawMarker(ctx, marker, X(p.rate), Y(p.distortion), 5);
+      canvas.hoverPoints.push({ x: X(p.rate), y: Y(p.distortion), text: `#${p.id}, latent ${p.latent}: test KL ${p.rate.toFixed(2)}, test recon ${p.distortion.toFixed(1)}` });
       ctx.fillText(`#${p.id}`, X(p.rate) + 7, Y(p.distortion) - 7);
     }
   });
