@@ -98,7 +98,7 @@ test('choosing the cyclical schedule mid-run draws its planned and actual β; ba
   await cap.close();
 });
 
-test('what the loss means: the lab measures the ELBO and the importance-weighted bound from the core, and says an AE bounds nothing', { skip: NO_MINI }, async () => {
+test('what the loss means: the lab measures the ELBO and the importance-weighted bound from the core; an AE bounds nothing, and its decoder fed the prior\'s noise is no sample', { skip: NO_MINI }, async () => {
   const page = await open(browser, '?data=/data-mini/&backend=cpu&images=32&tests=100&batchSize=16&latentSize=16&numEpochs=1&lossMode=vae&autostart=1');
   const done = await waitFor(page, 'the run', (s) => s.state === 'done' && s.testMetrics.length === 1);
   await page.locator('[data-testid=bound-measure]').click();
@@ -123,6 +123,10 @@ test('what the loss means: the lab measures the ELBO and the importance-weighted
   await page.locator('[data-testid=mode-ae]').check();
   await page.locator('[data-testid=train]').click();
   await waitFor(page, 'the AE run', (s) => s.runs === 2 && s.state === 'done');
+  // Its decoder fed the VAE's noise: drawn, and said to be no samples.
+  await expectDrawn(page, 'sample-grid', 20);
+  await expectVisible(page.locator('[data-testid=sample-note]'));
+  assert.match(await page.locator('[data-testid=sample-grid]').getAttribute('aria-label'), /^An AE's decoder fed fixed noise z ~ N\(0, I\), .*not samples of anything, of run #2/);
   await page.locator('[data-testid=bound-measure]').click();
   const ae = (await waitFor(page, 'the AE\'s answer', (s) => s.lab.bound.error !== null)).lab.bound;
   assert.match(ae.error, /an AE has no posterior q\(z\|x\) and no prior: it bounds no likelihood/);

@@ -18,9 +18,11 @@ function progressWords(run) {
 
 /** The reconstruction or sample grid's text alternative; `null` run: nothing drawn yet. */
 export function gridLabel(kind, run) {
+  const ae = run && run.config.lossMode === 'ae';
   const what = kind === 'recon'
     ? 'Reconstructions: test images, each followed by its reconstruction'
-    : 'Samples: images decoded from fixed noise z ~ N(0, I)';
+    : ae ? 'An AE\'s decoder fed fixed noise z ~ N(0, I), which an AE has no prior for: not samples of anything'
+      : 'Samples: images decoded from fixed noise z ~ N(0, I)';
   if (!run) return `${what}. No run yet.`;
   return `${what}, of run #${run.id} (${describe(run.config)}), ${progressWords(run)}.`;
 }

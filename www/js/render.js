@@ -52,7 +52,7 @@ function render() {
   if (opened) $('opened-note').textContent = `${run.opened.name}: test recon ${opened.recon.toFixed(1)}${run.config.lossMode === 'vae' ? `, KL ${opened.kl < 10 ? opened.kl.toFixed(3) : opened.kl.toFixed(1)}` : ''} (one evaluation pass, before any training step).`;
   const vae = (run ? run.config : app.config).lossMode === 'vae';
   $('sample-note').hidden = vae;
-  if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), vae ? '' : 'AE: no samples');
+  if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), '');
   sayWhatIsDrawn(run);
   $('latent-note').textContent = drawLatent($('latent-chart'), run ? run.latent : null, (run ? run.config : app.config).latentSize);
   renderData(app.engine, { notes: app.dataNotes, errors: app.dataErrors, limited: Boolean(app.limits.images || app.limits.tests), persisted: app.persisted });

@@ -152,8 +152,9 @@ export class WorkerRun {
     const t0 = performance.now();
     const t = this.trainer;
     const recon = image(await t.reconstruct());
-    const samples = t.config().lossMode === 'vae' ? image(await t.sample(CORE.sampleCount, 10)) : null;
-    const transfer = [recon.data.buffer, ...(samples ? [samples.data.buffer] : [])];
+    // An AE's decoder is fed the same noise: beside a VAE's samples, it shows why an AE is no generative model.
+    const samples = image(await t.sample(CORE.sampleCount, 10));
+    const transfer = [recon.data.buffer, samples.data.buffer];
     this.engine.post({ type: 'grids', run: this.id, recon, samples }, transfer);
     this.gridClock = { ms: performance.now() - t0, trainedSince: 0, at: performance.now() };
   }
