@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, HAVE_MINI, browser, open, waitFor, needs, settle, expectVisible } from './harness.mjs';
+import { ROOT, OUT, HAVE_MINI, browser, base, open, waitFor, needs, settle, expectVisible } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 const AXE = fs.readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -153,4 +153,18 @@ test('the pointer over a chart\'s point shows its exact value', { skip: NO_MINI 
   await page.mouse.move(0, 0);
   await tip.waitFor({ state: 'hidden' });
   await page.close();
+});
+
+test('on a phone training is offered and said to be slow; on a desktop nothing is said', { skip: NO_MINI }, async () => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await phone.newPage();
+  await page.goto(`${base}/www/index.html${CPU}`);
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0);
+  await expectVisible(page.locator('[data-testid=phone-note]'));
+  assert.equal(await page.locator('[data-testid=train]').isEnabled(), true, 'training is allowed');
+  await phone.close();
+  const desk = await open(browser, CPU);
+  await waitFor(desk, 'the data', (s) => s.state === 'idle' && s.trainImages > 0);
+  assert.equal(await desk.locator('[data-testid=phone-note]').isHidden(), true);
+  await desk.close();
 });

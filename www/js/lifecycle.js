@@ -99,8 +99,13 @@ export function noWebGpu() {
   update();
 }
 
+/** A phone or small tablet: a touch screen as the only pointer, a narrow one. */
+const onPhone = () => matchMedia('(pointer: coarse) and (not (any-pointer: fine)) and (max-width: 820px)').matches;
+
 export async function boot() {
   $('adapter').textContent = `GPU: ${app.adapterName}`;
+  // Training is allowed there (WebGPU or the CPU), and said to be slow.
+  $('phone-note').hidden = !onPhone();
   try {
     await makeEngine();
   } catch (e) {
