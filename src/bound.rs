@@ -161,20 +161,11 @@ pub async fn measure(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::cifar::CifarImages;
     use crate::config::TrainConfig;
     use crate::explore::decode;
+    use crate::explore::tests::images;
     use crate::loss::LossMode;
     use burn::tensor::Device;
-
-    fn images(n: u8) -> CifarImages {
-        let mut bytes = Vec::new();
-        for i in 0..n {
-            bytes.push(i % 10);
-            bytes.extend((0..3072u32).map(|p| ((p * 13 + i as u32 * 71) % 256) as u8));
-        }
-        CifarImages::parse("x", &bytes).unwrap()
-    }
 
     #[test]
     fn one_sample_is_the_elbo_and_more_samples_never_loosen_the_bound() {

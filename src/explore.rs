@@ -223,14 +223,15 @@ pub async fn fitted_samples(
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cifar::CifarImages;
     use crate::config::TrainConfig;
     use crate::loss::LossMode;
     use burn::tensor::Device;
 
-    fn images(n: u8) -> CifarImages {
+    /// `n` generated images, each its own pattern (also bound.rs's tests').
+    pub(crate) fn images(n: u8) -> CifarImages {
         let mut bytes = Vec::new();
         for i in 0..n {
             bytes.push(i % 10);
