@@ -25,6 +25,7 @@ export class Run {
     this.samples = null;
     this.snapshot = null; // safetensors bytes after the last finished epoch (or of the opened file)
     this.snapshotAdam = null; // Adam's state beside it: the current run's only (a restart goes on from both)
+    this.snapshotBlobs = null; // {of, model, adam}: the worker's Blobs of a snapshot it sent (run-store.js)
     this.plan = null; // {x, beta, capacity}: the KL weight the schedule plans over the run
     this.snapshotEpochs = 0;
     this.timing = null; // {overheadMillis, epochs, last}: see Engine.progress
@@ -356,7 +357,11 @@ export class Engine {
         if (run) { run.recon = m.recon; if (m.samples) run.samples = m.samples; }
         break;
       case 'snapshot':
-        if (run && run === this.run) { run.snapshot = m.bytes; run.snapshotAdam = m.adam; run.snapshotEpochs = m.epochsDone; }
+        if (run && run === this.run) {
+          run.snapshot = m.bytes; run.snapshotAdam = m.adam; run.snapshotEpochs = m.epochsDone;
+          // The worker's Blobs of these bytes, for run-store.js (`of`: the snapshot they copy).
+          run.snapshotBlobs = { of: m.bytes, ...m.blobs };
+        }
         break;
       case 'config':
         if (!run) break;

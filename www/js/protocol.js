@@ -53,7 +53,8 @@ export const IMMEDIATE = ['loseDevice', 'crash', 'load', 'files', 'forget'];
  * @typedef {{type: 'state', run: number, state: 'training' | 'paused' | 'done'}} StateMessage
  * @typedef {{type: 'progress', run: number, steps: object[], epochEnd: object | null}} ProgressMessage
  * @typedef {{type: 'grids', run: number, recon: object, samples: object | null}} GridsMessage
- * @typedef {{type: 'snapshot', run: number, epochsDone: number, bytes: Uint8Array, adam: Uint8Array}} SnapshotMessage
+ * @typedef {{type: 'snapshot', run: number, epochsDone: number, bytes: Uint8Array, adam: Uint8Array,
+ *   blobs: {model: Blob, adam: Blob}}} SnapshotMessage  `blobs`: the same bytes, for IndexedDB
  * @typedef {{type: 'config', run: number, config: object, plan?: object, schedule?: boolean,
  *   epochs?: {asked: number, inForce: number}, finished?: boolean}} ConfigMessage
  * @typedef {{type: 'error', run: number, message: string}} ErrorMessage  the run stopped (a NaN loss)

@@ -68,8 +68,10 @@ export async function keepRuns(all, current) {
       tx.objectStore(RUNS).put({ ...record, current: run === current, savedAt: Date.now() });
     }
     if (run.snapshot !== was.snapshot || run.snapshotAdam !== was.adam) {
-      // As Blobs: a 30 MB typed array cloned into the store held the main thread for ~100 ms.
-      if (run.snapshot) tx.objectStore(WEIGHTS).put({ id: run.id, snapshot: new Blob([run.snapshot]), adam: run.snapshotAdam && new Blob([run.snapshotAdam]) });
+      // As Blobs: a 30 MB typed array cloned into the store held the main thread for ~100 ms. The
+      // worker's, when it made them for this snapshot: making them here copies the bytes on this thread.
+      const made = run.snapshotBlobs?.of === run.snapshot ? run.snapshotBlobs : null;
+      if (run.snapshot) tx.objectStore(WEIGHTS).put({ id: run.id, snapshot: made?.model ?? new Blob([run.snapshot]), adam: run.snapshotAdam && (made?.adam ?? new Blob([run.snapshotAdam])) });
       else tx.objectStore(WEIGHTS).delete(run.id);
     }
     now.set(run.id, { sig, snapshot: run.snapshot, adam: run.snapshotAdam, epochs: run.snapshot ? run.snapshotEpochs : null });
