@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 const built = new Map(); // table id → what it was built from
 const num = (v, digits = 1) => (v == null || Number.isNaN(v) ? '–' : Math.abs(v) < 10 && v !== 0 ? v.toFixed(3) : v.toFixed(digits));
 
-function fill(id, key, head, rows) {
+/** Table `id` rebuilt from `head` and `rows` of text, unless `key` says it already shows them. */
+export function fill(id, key, head, rows) {
   if (built.get(id) === key) return;
   built.set(id, key);
   const table = $(id);

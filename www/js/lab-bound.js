@@ -3,6 +3,8 @@
 // larger k (the importance-weighted bound). Every number comes from the core
 // (bound.rs, through the worker); this file asks and shows.
 
+import { fill } from './chart-tables.js';
+
 const $ = (id) => document.getElementById(id);
 /** Test images and samples per image: 6,400 decodings, seconds on a GPU. */
 export const BOUND = { images: 100, k: 64 };
@@ -21,12 +23,11 @@ function show(run) {
   const r = state.result;
   table.hidden = !r;
   if (!r) return;
-  const row = (cells, tag = 'td') => `<tr>${cells.map((c) => `<${tag}${tag === 'th' ? ' scope="col"' : ''}>${c}</${tag}>`).join('')}</tr>`;
-  table.innerHTML = `<thead>${row(['Bound on −ln p(x)', 'nats per image', 'bits per dimension'], 'th')}</thead><tbody>${[
-    row([`k = 1: the ELBO (recon + KL + ${f(r.constantNats, 1)})`, f(r.elboNats, 1), f(r.elboBitsPerDim, 4)]),
-    row([`k = ${r.k}: importance-weighted`, f(r.iwaeNats, 1), f(r.iwaeBitsPerDim, 4)]),
-    row([`${r.k} samples tightened it by`, f(r.gapNats, 2), '']),
-  ].join('')}</tbody>`;
+  fill('bound-table', state.forRun, ['Bound on −ln p(x)', 'nats per image', 'bits per dimension'], [
+    [`k = 1: the ELBO (recon + KL + ${f(r.constantNats, 1)})`, f(r.elboNats, 1), f(r.elboBitsPerDim, 4)],
+    [`k = ${r.k}: importance-weighted`, f(r.iwaeNats, 1), f(r.iwaeBitsPerDim, 4)],
+    [`${r.k} samples tightened it by`, f(r.gapNats, 2), ''],
+  ]);
   $('bound-note').textContent = `Run #${run.id} after ${run.tests.length} epoch${run.tests.length === 1 ? '' : 's'}, on the first ${r.images} test images, ${r.k} samples of q(z | x) each.`;
 }
 
