@@ -4,9 +4,10 @@
 // set from its first file to its last, its engine's worker included (the
 // worker names its page's set in its URL). A visit serves the newest whole
 // set and downloads the files again beside it; when they differ, the new set
-// is stored and the open pages are told it is ready (the next load uses
-// it; every check is reported to them). A set no open page uses is deleted. With no whole set yet (a first
-// visit), the network answers. CIFAR-10 has its own store (js/loader.js);
+// is stored and the pages are told it is ready (the next load uses it; every
+// check is reported to the page that asked and to the other open ones). A
+// set no open page uses is deleted. With no whole set yet (a first visit),
+// the network answers. CIFAR-10 has its own store (js/loader.js);
 // data and models pass by.
 
 const PREFIX = 'vaelab-app-';
@@ -62,6 +63,13 @@ async function wholeSets() {
 /** The sets being stored now (by another page's visit): a prune leaves them, as they are not whole yet. */
 const writing = new Set();
 
+/**
+ * Each visit's check for a newer set, by the page it loads (its resultingClientId), until that page
+ * has heard how it ended. The page asks once it runs: a message posted when the check ends could
+ * reach no one, as a page still loading is not yet a client that matchAll lists.
+ */
+const visits = new Map();
+
 /** Download the files and keep them as a set when they are new; true when a new set was stored. */
 async function update() {
   const got = await download();
@@ -90,7 +98,7 @@ async function pinned(clientId) {
   return hit ? hit.text() : null;
 }
 
-/** Drop the sets no open page uses (the newest is kept) and the pins of closed pages. */
+/** Drop the sets no open or loading page uses (the newest is kept) and the pins of closed pages. */
 async function prune() {
   const [newest, ...older] = await wholeSets();
   const pins = await caches.open(PINS);
@@ -98,7 +106,8 @@ async function prune() {
   const used = new Set([newest, ...writing]);
   for (const req of await pins.keys()) {
     const id = new URL(req.url).pathname.slice('/pin/'.length);
-    if (open.has(id)) used.add(await (await pins.match(req)).text());
+    // A page still loading is no client yet: its visit names it.
+    if (open.has(id) || visits.has(id)) used.add(await (await pins.match(req)).text());
     else await pins.delete(req);
   }
   for (const key of await caches.keys()) {
@@ -118,16 +127,23 @@ async function setFor(e) {
   return own && sets.includes(own) ? own : sets[0];
 }
 
+/** Check for a newer version beside a page's load; the other open pages are told when it ends. */
+function check(pageId) {
+  const done = update().catch(() => false).then(prune).catch(() => []).then(async () => {
+    const [newest] = await wholeSets();
+    for (const c of await self.clients.matchAll({ type: 'window' })) {
+      if (c.id !== pageId) c.postMessage({ type: 'vaelab-set-checked', set: newest || '' });
+    }
+  });
+  visits.set(pageId, done);
+  return done;
+}
+
 async function serve(e, path) {
   const set = await setFor(e);
   if (e.request.mode === 'navigate') {
     await pin(e.resultingClientId, set);
-    // Beside the page: this visit checks for a newer version, for the next load.
-    e.waitUntil(update().then(async (added) => {
-      await prune();
-      const [newest] = await wholeSets();
-      for (const c of await self.clients.matchAll({ type: 'window' })) c.postMessage({ type: 'vaelab-set-checked', set: newest || '', added });
-    }));
+    e.waitUntil(check(e.resultingClientId));
   }
   const hit = set && await caches.match(path, { cacheName: PREFIX + set });
   return hit || fetch(e.request);
@@ -143,8 +159,20 @@ self.addEventListener('fetch', (e) => {
   e.respondWith(serve(e, url.pathname));
 });
 
-// A page asks which set it was served from, to name it in its engine worker's URL.
+// A page asks which set it was served from, to name it in its engine worker's URL;
+// then for the end of its visit's check (at once when there is none: this worker was stopped since).
 self.addEventListener('message', (e) => {
-  if (e.data?.type !== 'which-set' || !e.ports[0]) return;
-  e.waitUntil(pinned(e.source?.id).then(async (set) => e.ports[0].postMessage(set || (await wholeSets())[0] || '')));
+  const port = e.ports[0];
+  const id = e.source?.id;
+  if (!port) return;
+  if (e.data?.type === 'which-set') {
+    e.waitUntil(pinned(id).then(async (set) => port.postMessage(set || (await wholeSets())[0] || '')));
+  } else if (e.data?.type === 'visit-checked') {
+    // By now the page runs and the one it replaced (a reload) has closed: a prune drops that one's set.
+    const checked = visits.get(id) || Promise.resolve();
+    e.waitUntil(checked.then(prune).catch(() => []).then(wholeSets).then(([newest]) => {
+      visits.delete(id);
+      port.postMessage({ set: newest || '' });
+    }));
+  }
 });

@@ -17,6 +17,7 @@ export async function learnAppSet() {
   });
   sw.postMessage({ type: 'which-set' }, [channel.port2]);
   set = await answer;
+  if (set) askVisitChecked(sw);
   return set;
 }
 
@@ -29,18 +30,34 @@ export function workerUrl() {
 
 let newer = '';
 let checks = 0;
+let onReady = () => {};
 /** `{own, newer, checks}`: this page's set, a newer one stored since it loaded, and how many checks for one ended. */
 export const appSets = () => ({ own: set, newer, checks });
 
-/** Calls `onReady(name)` when the service worker has stored a newer set than this page's. */
-export function onNewerSet(onReady) {
+/** A check ended, with `newest` the newest whole set: a set other than this page's is newer. */
+function checked(newest) {
+  checks += 1;
+  if (newest && set && newest !== set && newest !== newer) {
+    newer = newest;
+    onReady(newer);
+  }
+}
+
+/**
+ * Calls `onReady(name)` when the service worker has stored a newer set than this page's: the check
+ * of this page's own visit (asked for by `learnAppSet`) or of another page's later one.
+ */
+export function onNewerSet(ready) {
+  onReady = ready;
   navigator.serviceWorker?.addEventListener('message', (e) => {
-    if (e.data?.type !== 'vaelab-set-checked') return;
-    checks += 1;
-    if (e.data.added && e.data.set !== set) {
-      newer = e.data.set;
-      onReady(newer);
-    }
+    if (e.data?.type === 'vaelab-set-checked') checked(e.data.set);
   });
   navigator.serviceWorker?.startMessages();
+}
+
+/** The end of this visit's check, asked of the service worker that served the page. */
+function askVisitChecked(sw) {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (e) => checked(e.data?.set);
+  sw.postMessage({ type: 'visit-checked' }, [channel.port2]);
 }
