@@ -28,6 +28,29 @@ test('after one epoch of a VAE the latent panel shows bars and the active-unit c
   await page.close();
 });
 
+test('posterior collapse: its preset keeps no unit active and the panel says why; free bits keep the units', { skip: NO_MINI }, async () => {
+  // A thousand images in batches of 64: the first epoch's 16 steps, as tests/demos.rs trains (which checks the numbers natively).
+  const page = await open(browser, '?data=/data-mini/&backend=cpu&images=1000&tests=100&batchSize=64&numEpochs=1');
+  await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  const note = page.locator('[data-testid=collapse-note]');
+  await expectHidden(note);
+  await page.locator('[data-testid=preset-collapse]').click();
+  const started = await waitFor(page, 'the collapse run', (s) => s.state === 'training' || s.state === 'done');
+  assert.deepEqual([started.config.lossMode, started.config.latentSize, started.config.targetBeta, started.config.freeBits], ['vae', 16, 100, 0]);
+  await waitFor(page, 'its epoch', (s) => s.state === 'done' && s.testMetrics.length === 1);
+  await expectText(note, /^Posterior collapse: no unit is active\. .*test KL 0\.0\d\d nats over all 16 units.* At β 100 each nat of KL costs 100 of reconstruction error: telling the decoder nothing is cheapest\. .*Active units by epoch: 0\.$/);
+  await expectText(page.locator('[data-testid=latent-note]'), /^0 of 16 units active/);
+  // The same model with free bits: some units stay active (a partial collapse is said as such).
+  await page.locator('[data-testid=preset-freebits]').click();
+  await waitFor(page, 'the free-bits run', (s) => s.runs === 2 && s.state === 'done' && s.testMetrics.length === 1);
+  const units = Number((await page.locator('[data-testid=latent-note]').textContent()).match(/^(\d+) of 16/)[1]);
+  assert.ok(units > 0, 'free bits keep some units active');
+  if (units < 16) await expectText(note, new RegExp(`^${16 - units} of 16 units are inactive: .*Active units by epoch: ${units}\\.$`));
+  else await expectHidden(note);
+  await page.screenshot({ path: path.join(OUT, 'collapse.png'), fullPage: true });
+  await page.close();
+});
+
 test('the lab: clicking two test images draws a traversal and both interpolations; the posterior against the prior', { skip: NO_MINI }, async () => {
   // An AE run first, then a VAE of the same latent size: the VAE's
   // interpolation is drawn beside the AE's (its weights are kept).

@@ -18,7 +18,7 @@ const WHOLE = '/.vaelab-whole';
 /** Everything the page and its worker load (tests check this list against www/js/). */
 const APP = [
   './', 'index.html', 'style.css',
-  'js/alt-text.js', 'js/app-set.js', 'js/app.js', 'js/axes.js', 'js/banner.js', 'js/chart-hover.js', 'js/chart-tables.js', 'js/chart.js', 'js/controls.js', 'js/core.json', 'js/curves.js', 'js/data-panel.js',
+  'js/alt-text.js', 'js/app-set.js', 'js/app.js', 'js/axes.js', 'js/banner.js', 'js/chart-hover.js', 'js/chart-tables.js', 'js/chart.js', 'js/controls.js', 'js/core.json', 'js/curves.js', 'js/data-panel.js', 'js/demos.json',
   'js/data.js', 'js/dataview.js', 'js/engine.js', 'js/exercise.json', 'js/grids.js', 'js/histograms.js', 'js/kept-runs.js', 'js/lab.js',
   'js/lab-bound.js', 'js/latent.js', 'js/lesson-hosted.js', 'js/lesson-time.js', 'js/lesson.js', 'js/lifecycle.js', 'js/loader.js',
   'js/main.js', 'js/metrics-export.js', 'js/model-files.js', 'js/models.js', 'js/palette.js', 'js/progress.js', 'js/protocol.js', 'js/rdplane.js', 'js/render.js',

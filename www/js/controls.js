@@ -1,7 +1,7 @@
 // The settings form: shows a config, reports each edit as the one setting
 // it changed. Each setting's control is its row's `input` in the settings
 // table; a radio group, a select, a number or a slider reads and shows by its kind.
-import { PRESETS, latentFromSlider, sliderFromLatent, exerciseValues } from './state.js';
+import { PRESETS, DEMO_PRESETS, ALL_PRESETS, latentFromSlider, sliderFromLatent, exerciseValues } from './state.js';
 import { SETTINGS, SCHEDULE_KEYS, applyBounds } from './settings.js';
 import { latentWords, betaWords } from './alt-text.js';
 
@@ -54,14 +54,16 @@ function markExercise() {
 export function bindControls({ onChange, onPreset }) {
   applyBounds(Object.fromEntries(ROWS.filter((r) => !r.choices && !logSlider(r)).map((r) => [r.key, control(r.key)])));
   markExercise();
-  const presets = $('presets');
-  for (const p of PRESETS) {
-    const b = document.createElement('button');
-    b.textContent = p.label;
-    b.dataset.preset = p.id;
-    b.setAttribute('data-testid', `preset-${p.id}`);
-    b.addEventListener('click', () => onPreset(p));
-    presets.appendChild(b);
+  for (const [list, box] of [[PRESETS, $('presets')], [DEMO_PRESETS, $('demos')]]) {
+    for (const p of list) {
+      const b = document.createElement('button');
+      b.textContent = p.label;
+      b.dataset.preset = p.id;
+      b.setAttribute('data-testid', `preset-${p.id}`);
+      if (p.shows) b.title = p.shows;
+      b.addEventListener('click', () => onPreset(p));
+      box.appendChild(b);
+    }
   }
   for (const el of document.querySelectorAll('#controls input, #controls select')) {
     if (el.type === 'file') continue;
@@ -99,8 +101,8 @@ export function showConfig(config) {
       el.title = 'Locked by the teacher\'s link';
     }
   }
-  for (const b of document.querySelectorAll('#presets button')) {
-    const p = PRESETS.find((x) => x.id === b.dataset.preset);
+  for (const b of document.querySelectorAll('button[data-preset]')) {
+    const p = ALL_PRESETS.find((x) => x.id === b.dataset.preset);
     b.classList.toggle('active', Object.entries(p.config).every(([k, v]) => config[k] === v));
     b.disabled = locked.some((k) => k in p.config && p.config[k] !== config[k]);
   }

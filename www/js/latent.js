@@ -40,3 +40,24 @@ export function drawLatent(canvas, usage, latentSize) {
   const n = usage.activeUnits;
   return `${n} of ${latentSize} units active (variance of the ${vae ? 'mean' : 'code'} over the test set > ${+usage.threshold.toPrecision(3)})`;
 }
+
+const nats = (x) => (x < 10 ? x.toFixed(3) : x.toFixed(1));
+
+/**
+ * What the active units say about a VAE run, in words (the units are the core's count, per epoch):
+ * a posterior collapsed whole or in part, and why the loss made it so. Empty for an AE, before the
+ * first epoch, and while every unit is active.
+ */
+export function collapseNote(run) {
+  const last = run?.tests.at(-1);
+  if (!last || run.config.lossMode !== 'vae') return '';
+  const d = run.config.latentSize;
+  const n = last.activeUnits;
+  if (n >= d) return '';
+  const byEpoch = `Active units by epoch: ${run.tests.slice(-8).map((t) => t.activeUnits).join(' → ')}.`;
+  const cost = run.config.betaMode === 'capacity' ? '' : ` At β ${+last.beta.toPrecision(4)} each nat of KL costs ${+last.beta.toPrecision(4)} of reconstruction error:`;
+  if (n === 0) {
+    return `Posterior collapse: no unit is active. For every test image the encoder gives nearly the prior N(0, I) (test KL ${nats(last.kl)} nats over all ${d} units), so the code tells the decoder nothing and every reconstruction is the same average picture.${cost ? `${cost} telling the decoder nothing is cheapest.` : ''} Free bits (λ nats per unit free of the KL's cost) or a smaller β keep the units. ${byEpoch}`;
+  }
+  return `${d - n} of ${d} units are inactive: for every image their posterior is the prior, so they carry nothing (the posterior has collapsed in those units).${cost ? `${cost} the VAE keeps only the units worth that cost.` : ''} ${byEpoch}`;
+}

@@ -6,7 +6,7 @@ import { describe } from './state.js';
 import { renderData } from './dataview.js';
 import { drawCurves } from './curves.js';
 import { banner, hideBanner, escapeHtml, failure } from './banner.js';
-import { drawLatent } from './latent.js';
+import { drawLatent, collapseNote } from './latent.js';
 import { drawImage, clear } from './grids.js';
 import { setButtons } from './controls.js';
 import { showProgress } from './progress.js';
@@ -55,6 +55,9 @@ function render() {
   if (run && run.samples) drawImage($('sample-grid'), run.samples); else clear($('sample-grid'), '');
   sayWhatIsDrawn(run);
   $('latent-note').textContent = drawLatent($('latent-chart'), run ? run.latent : null, (run ? run.config : app.config).latentSize);
+  const collapse = collapseNote(run);
+  $('collapse-note').hidden = !collapse;
+  if ($('collapse-note').textContent !== collapse) $('collapse-note').textContent = collapse;
   renderData(app.engine, { notes: app.dataNotes, errors: app.dataErrors, limited: Boolean(app.limits.images || app.limits.tests), persisted: app.persisted });
   renderRuns(app.runs, run, app.selected, (id, on) => { if (on) app.selected.add(id); else app.selected.delete(id); update(); });
   renderCompare(app.runs, app.selected);

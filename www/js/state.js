@@ -2,6 +2,7 @@
 // teacher's link opens the page with the same run. Field names are those of
 // the wasm TrainConfig (camelCase), so the object goes to Rust unchanged.
 import EXERCISE from './exercise.json' with { type: 'json' };
+import DEMOS from './demos.json' with { type: 'json' };
 import { SETTINGS, DEFAULTS, ARCHITECTURE_KEYS, problem } from './settings.js';
 
 // The exercise's runs as the page's presets: a run whose latent (or β) the
@@ -14,6 +15,12 @@ export const PRESETS = EXERCISE.runs.map((r) => ({
     ...(r.beta === 'picked' ? { targetBeta: EXERCISE.picks.targetBeta } : {}),
   },
 }));
+
+/** Runs beyond the exercise, each showing one behaviour (demos.json): presets of their own group, with what they show. */
+export const DEMO_PRESETS = DEMOS.runs.map((r) => ({ id: r.id, label: r.label, config: r.config, shows: r.shows, demo: true }));
+
+/** Every preset a button or a link (`?preset=`) can name. */
+export const ALL_PRESETS = [...PRESETS, ...DEMO_PRESETS];
 
 /**
  * The values the exercise's runs give `key` (their latents 16, 128, 1024; their βs 0.8, 1, 1.2),
@@ -74,7 +81,7 @@ export function fromQuery(search) {
   const problems = [];
   const preset = params.get('preset');
   if (preset) {
-    const p = PRESETS.find((x) => x.id === preset);
+    const p = ALL_PRESETS.find((x) => x.id === preset);
     if (p) Object.assign(config, p.config);
     else problems.push(`unknown preset "${preset}"`);
   }
