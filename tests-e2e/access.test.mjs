@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, HAVE_MINI, browser, base, open, waitFor, needs, settle, expectVisible } from './harness.mjs';
+import { ROOT, OUT, HAVE_MINI, browser, base, open, waitFor, needs, settle, until, expectVisible } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 const AXE = fs.readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -138,7 +138,7 @@ test('the keyboard alone reaches every control, and picks test images in the lab
   await page.close();
 });
 
-test('the pointer over a chart\'s point shows its exact value', { skip: NO_MINI }, async () => {
+test('the pointer over a chart\'s point, or the arrow keys on a focused chart, show its exact value', { skip: NO_MINI }, async () => {
   const page = await open(browser, `${CPU}&numEpochs=2&lossMode=vae&autostart=1`);
   const done = await waitFor(page, 'the run done', (s) => s.state === 'done' && s.testMetrics.length === 2);
   const chart = page.locator('[data-testid=loss-chart]');
@@ -151,6 +151,24 @@ test('the pointer over a chart\'s point shows its exact value', { skip: NO_MINI 
   await expectVisible(tip);
   assert.equal(await tip.textContent(), `test recon, epoch 2: ${done.testMetrics[1].recon.toFixed(1)}`);
   await page.mouse.move(0, 0);
+  await tip.waitFor({ state: 'hidden' });
+  // The keyboard: a focused chart steps through its points by epoch, and the tip (a live region) names each.
+  await chart.focus();
+  await page.keyboard.press('End');
+  const says = (what, ok) => until(what, () => tip.textContent(), ok);
+  // The points by epoch, as the arrows take them (the run is done: they no longer change).
+  const texts = await chart.evaluate((c) => [...c.hoverPoints].sort((a, b) => a.x - b.x || a.y - b.y).map((p) => p.text));
+  assert.ok(texts.length >= 2, JSON.stringify(texts));
+  assert.equal(texts.at(-1), `test recon, epoch 2: ${done.testMetrics[1].recon.toFixed(1)}`);
+  await says('the last point', (t) => t === texts.at(-1));
+  assert.equal(await tip.getAttribute('aria-live'), 'polite');
+  await page.keyboard.press('Home');
+  await says('the first point', (t) => t === texts[0]);
+  // Nothing before the first: a step back stays there, the next goes on.
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowRight');
+  await says('the second point', (t) => t === texts[1]);
+  await page.keyboard.press('Tab');
   await tip.waitFor({ state: 'hidden' });
   await page.close();
 });
