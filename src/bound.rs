@@ -145,6 +145,23 @@ fn log_weight(
     (prior_over_posterior.sum_dim(1) - sse).reshape([rows])
 }
 
+/// The most test images the lab's question takes: it holds the engine's
+/// queue while it runs (100 images at k 64 takes seconds).
+pub const MAX_IMAGES: usize = 500;
+/// The most samples per image the lab asks for.
+pub const MAX_K: usize = 256;
+
+/// A bound the lab may ask for: 1 to [`MAX_IMAGES`] images, k from 1 to
+/// [`MAX_K`]; other values are refused with those ranges.
+pub fn check_request(images: usize, k: usize) -> Result<(), TrainError> {
+    if (1..=MAX_IMAGES).contains(&images) && (1..=MAX_K).contains(&k) {
+        return Ok(());
+    }
+    Err(TrainError::Argument(format!(
+        "a bound on {images} images with k = {k}: use 1 to {MAX_IMAGES} images and k from 1 to {MAX_K}"
+    )))
+}
+
 /// The ELBO and the k-sample bound on the first `images` test images.
 pub async fn measure(
     trainer: &Trainer,
@@ -305,6 +322,21 @@ mod tests {
                 (f64::from(got) - want).abs() < 1e-3 * (1.0 + want.abs()),
                 "row {r}: {got} against {want}"
             );
+        }
+    }
+
+    #[test]
+    fn a_bound_the_lab_asks_outside_its_ranges_is_refused_with_them() {
+        for (n, k) in [(0, 4), (MAX_IMAGES + 1, 4), (2, 0), (2, MAX_K + 1)] {
+            assert_eq!(
+                check_request(n, k).unwrap_err().to_string(),
+                format!(
+                    "a bound on {n} images with k = {k}: use 1 to 500 images and k from 1 to 256"
+                )
+            );
+        }
+        for (n, k) in [(1, 1), (MAX_IMAGES, MAX_K)] {
+            assert!(check_request(n, k).is_ok());
         }
     }
 

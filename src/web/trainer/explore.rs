@@ -169,15 +169,11 @@ impl WebTrainer {
 impl WebTrainer {
     /// The loss as a bound on the likelihood of the first `images` (1 to
     /// 500) test images, from `k` (1 to 256) samples of each one's posterior
-    /// (bound.rs): `{k, images, elboNats, iwaeNats, elboBitsPerDim,
-    /// iwaeBitsPerDim, gapNats, constantNats}`. The samples come from a fixed
+    /// (`bound::check_request` refuses other values by name): `{k, images,
+    /// elboNats, iwaeNats, elboBitsPerDim, iwaeBitsPerDim, gapNats, constantNats}`. The samples come from a fixed
     /// seed: the same model gives the same numbers.
     pub async fn likelihood_bound(&self, images: u32, k: u32) -> Result<JsValue, JsValue> {
-        if !(1..=500).contains(&images) || !(1..=256).contains(&k) {
-            return Err(err(format!(
-                "a bound on {images} images with k = {k}: use 1 to 500 images and k from 1 to 256"
-            )));
-        }
+        crate::bound::check_request(images as usize, k as usize).map_err(err)?;
         let state = self.state.clone();
         let s = peek!(state);
         let data = s.data();
