@@ -39,13 +39,16 @@ export function drawRatePlane(canvas, runs) {
     const m = (hi - lo) * 0.15 || Math.abs(hi) * 0.1 || 1;
     return [lo - m, hi + m];
   };
-  const [x0, x1] = span([0, ...points.map((p) => p.rate)]);
+  // A rate is a KL: the axis starts at 0 nats (a collapsed run's point sits on it).
+  const x0 = 0;
+  const x1 = Math.max(1, 1.15 * Math.max(...points.map((p) => p.rate)));
   const [y0, y1] = span(points.map((p) => p.distortion));
   const X = (v) => pad.l + ((v - x0) / (x1 - x0)) * pw;
   const Y = (v) => pad.t + ph - ((v - y0) / (y1 - y0)) * ph;
   ctx.save();
   ctx.beginPath();
-  ctx.rect(pad.l, pad.t, pw, ph);
+  // Room left of the axis for a marker at rate 0.
+  ctx.rect(pad.l - 8, pad.t, pw + 8, ph);
   ctx.clip();
   // recon + KL = c: a line of slope -1 in (rate, distortion).
   const cLo = x0 + y0, cHi = x1 + y1;
