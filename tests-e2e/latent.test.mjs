@@ -37,6 +37,7 @@ test('posterior collapse: its preset keeps no unit active and the panel says why
   await page.locator('[data-testid=preset-collapse]').click();
   const started = await waitFor(page, 'the collapse run', (s) => s.state === 'training' || s.state === 'done');
   assert.deepEqual([started.config.lossMode, started.config.latentSize, started.config.targetBeta, started.config.freeBits], ['vae', 16, 100, 0]);
+  await expectText(page.locator('[data-testid=demo-shows]'), /^At β 100 a nat of KL costs/);
   await waitFor(page, 'its epoch', (s) => s.state === 'done' && s.testMetrics.length === 1);
   await expectText(note, /^Posterior collapse: no unit is active\. .*test KL 0\.0\d\d nats over all 16 units.* At β 100 each nat of KL costs 100 of reconstruction error: telling the decoder nothing is cheapest\. .*Active units by epoch: 0\.$/);
   await expectText(page.locator('[data-testid=latent-note]'), /^0 of 16 units active/);

@@ -51,6 +51,11 @@ function markExercise() {
   $('beta-marks').replaceChildren(...exerciseValues('targetBeta').map((b) => mark(b)));
 }
 
+/** A preset's settings are all in force. */
+const inForce = (p, config) => Object.entries(p.config).every(([k, v]) => config[k] === v);
+
+const DEMOS_HELP = 'Each shows one behaviour of a VAE; the latent code\'s panel says what happened.';
+
 export function bindControls({ onChange, onPreset }) {
   applyBounds(Object.fromEntries(ROWS.filter((r) => !r.choices && !logSlider(r)).map((r) => [r.key, control(r.key)])));
   markExercise();
@@ -60,7 +65,6 @@ export function bindControls({ onChange, onPreset }) {
       b.textContent = p.label;
       b.dataset.preset = p.id;
       b.setAttribute('data-testid', `preset-${p.id}`);
-      if (p.shows) b.title = p.shows;
       b.addEventListener('click', () => onPreset(p));
       box.appendChild(b);
     }
@@ -101,9 +105,12 @@ export function showConfig(config) {
       el.title = 'Locked by the teacher\'s link';
     }
   }
+  // What a demo shows, said under its group while its settings are in force.
+  const demo = DEMO_PRESETS.find((p) => inForce(p, config));
+  $('demo-shows').textContent = demo ? demo.shows : DEMOS_HELP;
   for (const b of document.querySelectorAll('button[data-preset]')) {
     const p = ALL_PRESETS.find((x) => x.id === b.dataset.preset);
-    b.classList.toggle('active', Object.entries(p.config).every(([k, v]) => config[k] === v));
+    b.classList.toggle('active', inForce(p, config));
     b.disabled = locked.some((k) => k in p.config && p.config[k] !== config[k]);
   }
 }
