@@ -112,13 +112,22 @@ test('the keyboard alone reaches every control, and picks test images in the lab
   await waitFor(page, 'the run done and the lab drawn', (s) => s.state === 'done' && s.lab.strip && !s.lab.busy);
   // Tab from the top until focus comes round again: every control met on the way.
   const reached = new Set();
+  const unringed = [];
   await page.evaluate(() => document.activeElement?.blur());
   for (let i = 0; i < 400; i++) {
     await page.keyboard.press('Tab');
-    const at = await page.evaluate(() => { const e = document.activeElement; return e && e !== document.body ? e.dataset.testid || e.id || e.outerHTML.slice(0, 60) : null; });
-    if (at === null || reached.has(at)) break;
-    reached.add(at);
+    const at = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      // The focus ring: on the element, or on the label a hidden file input sits in.
+      const ring = getComputedStyle(e.closest('label.button') || e);
+      return { name: e.dataset.testid || e.id || e.outerHTML.slice(0, 60), ring: ring.outlineStyle !== 'none' && parseFloat(ring.outlineWidth) > 0 };
+    });
+    if (at === null || reached.has(at.name)) break;
+    reached.add(at.name);
+    if (!at.ring) unringed.push(at.name);
   }
+  assert.deepEqual(unringed, [], 'controls the keyboard focuses with no visible ring');
   const controls = await page.evaluate(() => [...document.querySelectorAll('button, input, select, summary, a[href], [tabindex="0"], label.button')]
     .filter((e) => !e.disabled && e.getClientRects().length && !e.closest('[hidden], details:not([open]) > :not(summary)'))
     .filter((e) => !(e.matches('input[type=radio]') && !e.checked))
