@@ -107,7 +107,7 @@ test('what the page draws is said in words: grids name their run and epoch, each
   await page.close();
 });
 
-test('the keyboard alone reaches every control, and picks test images in the lab', { skip: NO_MINI }, async () => {
+test('the keyboard alone reaches every control, picks test images in the lab, and moves the sliders', { skip: NO_MINI }, async () => {
   const page = await open(browser, `${CPU}&numEpochs=1&lossMode=vae&autostart=1`);
   await waitFor(page, 'the run done and the lab drawn', (s) => s.state === 'done' && s.lab.strip && !s.lab.busy);
   // Tab from the top until focus comes round again: every control met on the way.
@@ -144,6 +144,24 @@ test('the keyboard alone reaches every control, and picks test images in the lab
   const both = await waitFor(page, 'an interpolation', (s) => s.lab.interpRows.length > 0 && !s.lab.busy);
   assert.deepEqual(both.lab.picks, [1, 9]);
   assert.match(await page.locator('[data-testid=lab-strip]').getAttribute('aria-label'), /On image #9, picked\.$/);
+  // The sliders' keys (WAI-ARIA's slider pattern). The latent: a power of two an arrow, two a page, the
+  // ends on Home and End (its own 1/1000 step snapped back to 16, 128 and 1024, so arrows never moved it).
+  // The sliders' keys (WAI-ARIA's slider pattern), read from what the controls say (the status names the
+  // finished run's settings). The latent: a power of two an arrow, two a page, the ends on Home and End
+  // (its own 1/1000 step snapped back to 16, 128 and 1024, so an arrow never moved it).
+  const latent = page.locator('[data-testid=latent-size]');
+  await latent.focus();
+  for (const [key, want] of [['ArrowRight', 32], ['PageUp', 128], ['ArrowUp', 256], ['End', 1024], ['ArrowLeft', 512], ['PageDown', 128], ['Home', 16], ['ArrowLeft', 16], ['ArrowRight', 32]]) {
+    await page.keyboard.press(key);
+    await until(`latent ${want} after ${key}`, () => latent.getAttribute('aria-valuetext'), (t) => t.startsWith(`latent size ${want};`));
+  }
+  // β: the slider's own step, 0.05, and its ends.
+  const beta = page.locator('[data-testid=beta]');
+  await beta.focus();
+  for (const [key, want] of [['ArrowRight', 1.05], ['End', 2], ['Home', 0], ['ArrowUp', 0.05]]) {
+    await page.keyboard.press(key);
+    await until(`β ${want} after ${key}`, () => beta.getAttribute('aria-valuetext'), (t) => t.startsWith(`β = ${want};`));
+  }
   await page.close();
 });
 

@@ -1,7 +1,7 @@
 // The settings form: shows a config, reports each edit as the one setting
 // it changed. Each setting's control is its row's `input` in the settings
 // table; a radio group, a select, a number or a slider reads and shows by its kind.
-import { PRESETS, DEMO_PRESETS, ALL_PRESETS, latentFromSlider, sliderFromLatent, exerciseValues } from './state.js';
+import { PRESETS, DEMO_PRESETS, ALL_PRESETS, latentFromSlider, sliderFromLatent, latentStep, exerciseValues } from './state.js';
 import { SETTINGS, SCHEDULE_KEYS, applyBounds } from './settings.js';
 import { latentWords, betaWords } from './alt-text.js';
 
@@ -85,9 +85,26 @@ export function bindControls({ onChange, onPreset }) {
       });
     }
   }
+  // The latent slider's keys (the WAI-ARIA slider's): arrows a power of two, Page Up/Down two,
+  // Home/End the ends. Each key is one deliberate step, so each applies (and starts a run).
+  const latentKeys = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 2, PageDown: -2, Home: -Infinity, End: Infinity };
+  $('latent').addEventListener('keydown', (e) => {
+    if (!(e.key in latentKeys)) return;
+    e.preventDefault();
+    // The latent in force, not the slider's position (which holds 511 for 512).
+    const now = shownLatent;
+    const next = latentStep(now, latentKeys[e.key]);
+    if (next === now) return;
+    $('latent').value = sliderFromLatent(next);
+    onChange({ latentSize: next });
+  });
 }
 
+/** The latent size last shown: the one in force. */
+let shownLatent = SETTINGS.latentSize.default;
+
 export function showConfig(config) {
+  shownLatent = config.latentSize;
   for (const row of ROWS) showOne(row, config[row.key]);
   $('latent-out').textContent = config.latentSize;
   $('beta-out').textContent = Number(config.targetBeta).toFixed(2);

@@ -72,6 +72,17 @@ export function sliderFromLatent(latent) {
   return Math.round((1000 * (Math.log(l) - LOG_LO)) / (LOG_HI - LOG_LO));
 }
 
+/**
+ * Where a key on the latent slider lands: `steps` powers of two above (or below) `latent`, within
+ * the slider's range. The slider's own step (1/1000 of the log range) snapped back to the
+ * exercise's stops, so an arrow key never left 16, 128 or 1024.
+ */
+export function latentStep(latent, steps) {
+  const here = Math.log2(latent);
+  const k = steps > 0 ? Math.floor(here) + steps : Math.ceil(here) + steps;
+  return Math.max(LAT_LO, Math.min(LAT_HI, 2 ** k));
+}
+
 /** Settings and page options from a query string; unknown, malformed or
  * out-of-range values are reported (with the table's range) and left at their defaults. */
 export function fromQuery(search) {
