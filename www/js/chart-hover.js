@@ -3,7 +3,8 @@
 // canvas pixels). The pointer names the nearest within reach in a tip beside
 // it; a focused chart steps through its points, by epoch, with the arrow keys
 // (Home and End: the first and the last). The tip is a live region: a screen
-// reader reads each point it names. The same numbers are in each chart's table (chart-tables.js).
+// reader reads each point it names. The same numbers are in each chart's
+// table (chart-tables.js).
 
 const REACH = 14; // canvas pixels
 const MOVES = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity, End: Infinity };
@@ -49,15 +50,11 @@ export function bindHover(canvas) {
     const points = ordered(canvas);
     if (!(e.key in MOVES) || !points.length) return;
     e.preventDefault();
-    const i = points.findIndex((p) => p.text === at);
     const move = MOVES[e.key];
-    const last = points.length - 1;
-    let next;
-    if (move === -Infinity) next = 0;
-    else if (move === Infinity) next = last;
-    // From no point yet, a step lands on the first (forwards) or the last.
-    else if (i < 0) next = move > 0 ? 0 : last;
-    else next = Math.max(0, Math.min(last, i + move));
+    const i = points.findIndex((p) => p.text === at);
+    // From no point yet, a step lands on the first (forwards) or the last; Home and End clamp to them.
+    const from = i >= 0 ? i : move > 0 ? -1 : points.length;
+    const next = Math.max(0, Math.min(points.length - 1, from + move));
     at = points[next].text;
     show(points[next]);
   });
