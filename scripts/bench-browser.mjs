@@ -1,6 +1,7 @@
 // Runs www/bench.html in headless Chromium (Debian's, with WebGPU) and prints
 // its numbers. Usage: node scripts/bench-browser.mjs [query], e.g.
 //   node scripts/bench-browser.mjs 'latentSize=128&batchSize=16&steps=3&warmup=1'
+// profile=1 adds the host's busy milliseconds per step (see below).
 // Needs pkg/ built (wasm-pack build --release --target web --out-dir pkg).
 import http from 'node:http';
 import fs from 'node:fs';
@@ -25,8 +26,42 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage();
 page.on('console', (m) => console.log(m.text()));
+// profile=1: the page's own thread profiled over the timed steps (Chrome
+// DevTools Protocol's sampling profiler). Busy time is every sample but the
+// idle ones; with the GPU's work queued and not waited for, that is the host
+// work a step costs (wasm, JavaScript, the WebGPU calls, the collector).
+if (new URLSearchParams(process.argv[2] || '').get('profile') === '1') {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  await page.exposeFunction('benchProfile', async (what) => {
+    if (what === 'start') return cdp.send('Profiler.start');
+    const { profile } = await cdp.send('Profiler.stop');
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map();
+    let busy = 0;
+    profile.samples.forEach((id, i) => {
+      const ms = (profile.timeDeltas[i] || 0) / 1000;
+      const name = byId.get(id).callFrame.functionName || '(anonymous)';
+      if (name === '(idle)') return;
+      busy += ms;
+      self.set(name, (self.get(name) || 0) + ms);
+    });
+    // By crate too, where the module kept its function names (a build with
+    // CARGO_PROFILE_RELEASE_STRIP=false): `burn_fusion::…` counts for burn_fusion.
+    const crates = new Map();
+    for (const [name, ms] of self) {
+      const m = /^<?(?:&mut |&)?([a-z_][a-z0-9_]*)::/.exec(name);
+      const key = m ? `crate ${m[1]}` : name;
+      crates.set(key, (crates.get(key) || 0) + ms);
+    }
+    const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    return { busyMs: busy, top: [...sorted(self), ['— by crate —', 0], ...sorted(crates)] };
+  });
+}
 await page.goto(`http://127.0.0.1:${server.address().port}/www/bench.html?${process.argv[2] || ''}`);
-await page.waitForFunction(() => window.benchResult, null, { timeout: 0 });
+// Polled each second, not on every frame: a frame-rate poll would show up in the host profile.
+await page.waitForFunction(() => window.benchResult, null, { timeout: 0, polling: 1000 });
 const result = await page.evaluate(() => window.benchResult);
 await browser.close();
 server.close();

@@ -10,7 +10,8 @@
 # Builds what it needs where cargo and wasm-pack are (target/wgpu, with fusion
 # and autotune; target/pkg-gpu). On a machine without them, hand it builds:
 #   VAELAB_BIN  a `vaelab` built with `--features wgpu`
-#   PKGS        "name=dir ..." wasm packages to compare (default gpu=target/pkg-gpu)
+#   PKGS        "name=dir ..." wasm packages to compare (default gpu=target/pkg-gpu);
+#               "name=dir?tasksMax=256" adds www/bench.html options to that column
 #   CHROMIUM    Chromium or chromium-headless-shell (default: chromium on PATH)
 # Optional: SHAPES ("latent:batch ...", default "128:16 128:256 1024:256"),
 # STEPS (timed steps, 20), WARMUP (5: autotune and shader compilation happen
@@ -52,9 +53,12 @@ if [ "${BROWSER:-1}" != 0 ]; then
   fi
   queries=()
   for pkg in $PKGS; do
+    # name=dir, or name=dir?option=value&… for www/bench.html's options (tasksMax=256).
+    spec="${pkg#*=}" dir="${spec%%\?*}" extra=""
+    if [[ "$spec" == *\?* ]]; then extra="&${spec#*\?}"; fi
     for shape in $SHAPES; do
       latent="${shape%%:*}" batch="${shape##*:}"
-      queries+=("latentSize=$latent&batchSize=$batch&steps=$STEPS&warmup=$WARMUP&data=device&pkg=../${pkg#*=}/vaelab.js&label=${pkg%%=*}")
+      queries+=("latentSize=$latent&batchSize=$batch&steps=$STEPS&warmup=$WARMUP&data=device&pkg=../$dir/vaelab.js&label=${pkg%%=*}$extra")
     done
   done
   python3 scripts/bench-browser.py --chromium "${CHROMIUM:-chromium}" --timeout "${BROWSER_TIMEOUT:-600}" \

@@ -33,6 +33,17 @@ pub use trainer::WebTrainer;
 thread_local! {
     /// Burn's wgpu runtime can be initialised once per page; later trainers reuse it.
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+    /// Kernel launches CubeCL gathers into one queue submit (its default).
+    static TASKS_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(32) };
+}
+
+/// For `www/bench.html` (`tasksMax=`): launches per queue submit, taken by
+/// the page's first WebGPU device. Fewer submits per step did not show as
+/// less host work on SwiftShader (BENCHMARKS.md, issue 21); the knob is there
+/// so a real GPU can be measured with both in one run.
+#[wasm_bindgen]
+pub fn bench_set_tasks_max(n: usize) {
+    TASKS_MAX.with(|t| t.set(n.max(1)));
 }
 
 #[wasm_bindgen(start)]
@@ -96,7 +107,7 @@ pub async fn device(backend: &str) -> Result<Device, JsValue> {
             if let Some(d) = WEBGPU.with(|w| w.borrow().clone()) {
                 return Ok(d);
             }
-            let d = Device::wgpu_options().init_async().await.map_err(|e| {
+            let d = Device::wgpu_options().tasks_max(TASKS_MAX.with(|t| t.get())).init_async().await.map_err(|e| {
                 err(format!(
                     "WebGPU is not available ({e}). Use a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled), or train on the CPU"
                 ))
