@@ -1,7 +1,7 @@
 // Runs www/bench.html in headless Chromium (Debian's, with WebGPU) and prints
 // its numbers. Usage: node scripts/bench-browser.mjs [query], e.g.
 //   node scripts/bench-browser.mjs 'latentSize=128&batchSize=16&steps=3&warmup=1'
-// profile=1 adds the host's busy milliseconds per step (see below).
+// profile=1 adds the host's milliseconds per step (see below).
 // Needs pkg/ built (wasm-pack build --release --target web --out-dir pkg).
 import http from 'node:http';
 import fs from 'node:fs';

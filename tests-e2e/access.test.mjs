@@ -144,8 +144,6 @@ test('the keyboard alone reaches every control, picks test images in the lab, an
   const both = await waitFor(page, 'an interpolation', (s) => s.lab.interpRows.length > 0 && !s.lab.busy);
   assert.deepEqual(both.lab.picks, [1, 9]);
   assert.match(await page.locator('[data-testid=lab-strip]').getAttribute('aria-label'), /On image #9, picked\.$/);
-  // The sliders' keys (WAI-ARIA's slider pattern). The latent: a power of two an arrow, two a page, the
-  // ends on Home and End (its own 1/1000 step snapped back to 16, 128 and 1024, so arrows never moved it).
   // The sliders' keys (WAI-ARIA's slider pattern), read from what the controls say (the status names the
   // finished run's settings). The latent: a power of two an arrow, two a page, the ends on Home and End
   // (its own 1/1000 step snapped back to 16, 128 and 1024, so an arrow never moved it).

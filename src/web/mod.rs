@@ -33,8 +33,8 @@ pub use trainer::WebTrainer;
 thread_local! {
     /// Burn's wgpu runtime can be initialised once per page; later trainers reuse it.
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
-    /// Kernel launches CubeCL gathers into one queue submit (its default).
-    static TASKS_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(32) };
+    /// Kernel launches CubeCL gathers into one queue submit; unset, CubeCL's default.
+    static TASKS_MAX: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
 /// For `www/bench.html` (`tasksMax=`): launches per queue submit, taken by
@@ -43,7 +43,7 @@ thread_local! {
 /// so a real GPU can be measured with both in one run.
 #[wasm_bindgen]
 pub fn bench_set_tasks_max(n: usize) {
-    TASKS_MAX.with(|t| t.set(n.max(1)));
+    TASKS_MAX.with(|t| t.set(Some(n.max(1))));
 }
 
 #[wasm_bindgen(start)]
@@ -107,7 +107,11 @@ pub async fn device(backend: &str) -> Result<Device, JsValue> {
             if let Some(d) = WEBGPU.with(|w| w.borrow().clone()) {
                 return Ok(d);
             }
-            let d = Device::wgpu_options().tasks_max(TASKS_MAX.with(|t| t.get())).init_async().await.map_err(|e| {
+            let mut options = Device::wgpu_options();
+            if let Some(n) = TASKS_MAX.with(|t| t.get()) {
+                options = options.tasks_max(n);
+            }
+            let d = options.init_async().await.map_err(|e| {
                 err(format!(
                     "WebGPU is not available ({e}). Use a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled), or train on the CPU"
                 ))
