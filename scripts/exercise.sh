@@ -12,7 +12,8 @@
 # LATENT (the VAE runs' latent size, "the sharpest latent": 1024), BETA (the
 # annealed run's target beta, "the beta picked by samples": 1), DEVICE
 # (flex|wgpu, default flex), EPOCHS (20; anything else is marked as not the
-# exercise's), plus VAELAB_DATA as everywhere.
+# exercise's), MACHINE (the report's machine, when the runs ran elsewhere:
+# scripts/gpu-runs.sh), plus VAELAB_DATA as everywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-exercise}"
@@ -69,7 +70,7 @@ const lines = [
   'Written by `scripts/exercise.sh` from `' + out + '/<run>/metrics.jsonl`. Pass means the test',
   'reconstruction loss at the last of 20 epochs is below the exercise\'s threshold.',
   '',
-  `Machine: ${os.cpus().length} × ${os.cpus()[0].model.trim()}; \`--device ${process.env.DEVICE}\`` +
+  `Machine: ${process.env.MACHINE || `${os.cpus().length} × ${os.cpus()[0].model.trim()}`}; \`--device ${process.env.DEVICE}\`` +
     (process.env.DEVICE === 'flex' ? ' (Burn\'s CPU backend).' : '.'),
   '',
   '| run | flags | epochs | test recon | test KL | threshold | result | minutes |',
