@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { threadMillis } from './trace-threads.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -69,10 +70,7 @@ if (new URLSearchParams(process.argv[2] || '').get('profile') === '1') {
   });
 }
 
-/** Ends the trace and sums the thread time of the top-level tasks (and the
- * microtask checkpoints between them) of two threads: the page's (its
- * renderer's main thread) and the GPU process's main thread, where Dawn
- * carries out the page's WebGPU calls. Of threads of one name, the busiest. */
+/** Ends the trace and sums its tasks' thread time (trace-threads.mjs). */
 async function taskThreadMillis(trace) {
   const complete = new Promise((resolve) => trace.once('Tracing.tracingComplete', resolve));
   await trace.send('Tracing.end');
@@ -84,31 +82,7 @@ async function taskThreadMillis(trace) {
     if (chunk.eof) break;
   }
   await trace.send('IO.close', { handle: stream });
-  const events = JSON.parse(text).traceEvents || [];
-  const threadName = new Map(events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args?.name]));
-  const TASKS = new Set(['ThreadControllerImpl::RunTask', 'BlinkScheduler_PerformMicrotaskCheckpoint']);
-  const byThread = new Map();
-  for (const e of events) {
-    if (e.ph !== 'X' || !TASKS.has(e.name)) continue;
-    const key = `${e.pid}:${e.tid}`;
-    (byThread.get(key) || byThread.set(key, []).get(key)).push(e);
-  }
-  const millis = (name) => {
-    const lists = [...byThread].filter(([k]) => threadName.get(k) === name).map(([, v]) => v);
-    const tasks = lists.sort((a, b) => b.length - a.length)[0];
-    if (!tasks) return null;
-    // Top-level only: a task nested in another is in its parent's time already.
-    // A checkpoint without thread time (a few, each under 0.01 ms) counts its wall time.
-    tasks.sort((a, b) => a.ts - b.ts);
-    let end = -Infinity, us = 0;
-    for (const e of tasks) {
-      if (e.ts < end) continue;
-      end = e.ts + e.dur;
-      us += e.tdur ?? e.dur;
-    }
-    return us / 1000;
-  };
-  return { page: millis('CrRendererMain'), gpuProcess: millis('CrGpuMain') };
+  return threadMillis(JSON.parse(text).traceEvents || []);
 }
 await page.goto(`http://127.0.0.1:${server.address().port}/www/bench.html?${process.argv[2] || ''}`);
 // Polled each second, not on every frame: a frame-rate poll would show up in the host profile.

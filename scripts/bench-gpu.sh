@@ -17,7 +17,9 @@
 # STEPS (timed steps, 20), WARMUP (5: autotune and shader compilation happen
 # there), BROWSER_TIMEOUT (seconds per page, 600), NATIVE=0 or BROWSER=0 to leave a side out (its
 # numbers from an earlier run in OUT stay in the table), OUT (raw numbers; default
-# target/bench-gpu). Prints a table last.
+# target/bench-gpu), TRACE (a folder: Chromium traces each page there, for
+# `node scripts/trace-threads.mjs`: the host's thread time per step on the page's
+# thread and on the GPU process's main thread). Prints a table last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHAPES="${SHAPES:-128:16 128:256 1024:256}"
@@ -61,8 +63,10 @@ if [ "${BROWSER:-1}" != 0 ]; then
       queries+=("latentSize=$latent&batchSize=$batch&steps=$STEPS&warmup=$WARMUP&data=device&pkg=../$dir/vaelab.js&label=${pkg%%=*}$extra")
     done
   done
+  trace=()
+  [ -n "${TRACE:-}" ] && trace=(--trace "$TRACE")
   python3 scripts/bench-browser.py --chromium "${CHROMIUM:-chromium}" --timeout "${BROWSER_TIMEOUT:-600}" \
-    --json "$OUT/browser.jsonl" "${queries[@]}" >&2 || echo "[bench-gpu] a browser run failed (above)" >&2
+    --json "$OUT/browser.jsonl" "${trace[@]}" "${queries[@]}" >&2 || echo "[bench-gpu] a browser run failed (above)" >&2
 fi
 
 python3 - "$OUT" <<'EOF'
