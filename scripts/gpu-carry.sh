@@ -1,45 +1,80 @@
 #!/usr/bin/env bash
-# Prepares, on this machine, what a lent GPU machine needs for issue 22's
-# runs: the native wgpu binary, all of CIFAR-10 (scripts/cifar-carry.py) and
-# the Vulkan loader, as two carries that each fit the device tool's 64 MiB a
-# call, then prints the two `run` calls. A lent machine can be taken back
-# within minutes, so prepare this before asking for one.
+# Prepares, on this machine, what a lent GPU machine needs (it has no Rust,
+# Node, browser or data), as two carries of the device tool that each fit its
+# 64 MiB a call, then prints the two `run` calls. A lent machine can be taken
+# back within minutes, so prepare this before asking for one.
 #
-#   scripts/gpu-carry.sh        needs target/release/vaelab built with
-#                               `cargo build --release --features wgpu --bin vaelab`
-#                               (~30 min cold); VAELAB_BIN names another
+#   scripts/gpu-carry.sh [lesson]  issue 22: all of CIFAR-10 (scripts/cifar-carry.py)
+#                                  for the quick lesson's sweep or the exercise's runs
+#   scripts/gpu-carry.sh bench     issue 21: Debian's chromium-headless-shell with its
+#                                  libraries and a release wasm package (target/pkg-gpu,
+#                                  built when older than src/) for scripts/bench-gpu.sh
 #
-# Reuses what it made before (target/gpu-carry/) while the data and the
-# binary are unchanged. On the device, scripts/gpu-runs.sh reads it.
+# Both carry the native binary, target/release/vaelab built with
+# `cargo build --release --features wgpu --bin vaelab` (~30 min cold; VAELAB_BIN
+# names another), and the Vulkan loader. What it made before (target/gpu-carry/)
+# is reused while its inputs are unchanged. On the device, scripts/gpu-runs.sh
+# reads it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+job="${1:-lesson}"
+case "$job" in lesson|bench) ;; *) sed -n '2,17p' "$0"; exit 2 ;; esac
 bin="${VAELAB_BIN:-target/release/vaelab}"
-data="$(scripts/data-root.sh)/cifar-10-batches-bin"
 work=target/gpu-carry
 limit=$((64 * 1024 * 1024))
 [ -x "$bin" ] || { echo "no $bin: cargo build --release --features wgpu --bin vaelab" >&2; exit 1; }
-"$bin" bench --help | grep -q 'wgpu: ' || { echo "$bin has no wgpu device" >&2; exit 1; }
-mkdir -p "$work"
-files=(data_batch_1 data_batch_2 data_batch_3 data_batch_4 data_batch_5 test_batch)
-
-python=python3
-if ! python3 -c 'import numpy' 2>/dev/null; then
-  [ -x target/gpu-venv/bin/python ] || { python3 -m venv target/gpu-venv && target/gpu-venv/bin/pip install -q numpy; }
-  python=target/gpu-venv/bin/python
+if grep -q 'this vaelab was built without wgpu' "$bin"; then
+  echo "$bin was built without wgpu: cargo build --release --features wgpu --bin vaelab" >&2
+  exit 1
 fi
+mkdir -p "$work"
 
-# The data, encoded once per content (the shared folder's dates change).
-(cd "$data" && sha256sum "${files[@]/%/.bin}") >"$work/sums.new"
-if ! cmp -s "$work/sums.new" "$work/sums.txt" || [ ! -f "$work/all.tar" ]; then
-  for f in "${files[@]}"; do
-    echo "encoding $f"
-    "$python" scripts/cifar-carry.py enc "$data/$f.bin" "$work/$f.x"
-  done
-  tar cf "$work/all.tar" -C "$work" "${files[@]/%/.x}"
-  for f in "${files[@]}"; do rm "$work/$f.x"; done
+# The payload: what the job needs beyond the binary, one file, made once per content.
+if [ "$job" = lesson ]; then
+  payload="$work/lesson.tar"
+  data="$(scripts/data-root.sh)/cifar-10-batches-bin"
+  files=(data_batch_1 data_batch_2 data_batch_3 data_batch_4 data_batch_5 test_batch)
+  python=python3
+  if ! python3 -c 'import numpy' 2>/dev/null; then
+    [ -x target/gpu-venv/bin/python ] || { python3 -m venv target/gpu-venv && target/gpu-venv/bin/pip install -q numpy; }
+    python=target/gpu-venv/bin/python
+  fi
+  # Keyed by content: the shared folder's dates change from session to session.
+  (cd "$data" && sha256sum "${files[@]/%/.bin}") >"$work/sums.new"
+  if ! cmp -s "$work/sums.new" "$work/sums.txt" || [ ! -f "$payload" ]; then
+    for f in "${files[@]}"; do
+      echo "encoding $f"
+      "$python" scripts/cifar-carry.py enc "$data/$f.bin" "$work/$f.x"
+    done
+    tar cf "$payload" -C "$work" "${files[@]/%/.x}"
+    for f in "${files[@]}"; do rm "$work/$f.x"; done
+  fi
   mv "$work/sums.new" "$work/sums.txt"
 else
-  rm "$work/sums.new"
+  payload="$work/bench.tar.xz"
+  pkg=target/pkg-gpu
+  if [ ! -f "$pkg/vaelab_bg.wasm" ] || [ -n "$(find src Cargo.toml Cargo.lock -newer "$pkg/vaelab_bg.wasm" | head -1)" ]; then
+    echo "building the release wasm package: $pkg (~12 min)"
+    wasm-pack build --release --target web --out-dir "$pkg" --no-typescript --no-pack
+  fi
+  stage="$work/bench"
+  if [ ! -f "$payload" ] || [ -n "$(find "$pkg" -newer "$payload" | head -1)" ]; then
+    rm -rf "$stage" && mkdir -p "$stage/debs" "$stage/x" "$stage/out/chromium/lib"
+    (cd "$stage/debs" && apt-get download chromium-headless-shell chromium-common)
+    for f in "$stage"/debs/*.deb; do dpkg -x "$f" "$stage/x"; done
+    # The shell, its .pak/ICU/V8 files and ANGLE's and Vulkan's libraries; not
+    # the validation layer (23 MB) nor the mock driver.
+    cp -r "$stage"/x/usr/lib/chromium/. "$stage/out/chromium/"
+    rm -f "$stage"/out/chromium/libVkLayer_* "$stage"/out/chromium/libVkICD_mock_*
+    # Every library it links but glibc's, libstdc++'s and zlib's (the machine's own).
+    ldd "$stage/out/chromium/chromium-headless-shell" | awk '$3 ~ /^\// { print $3 }' |
+      grep -v -E '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libz)\.so' |
+      xargs -I{} cp -L {} "$stage/out/chromium/lib/"
+    cp -r "$pkg" "$stage/out/pkg-gpu"
+    echo "compressing Chromium and the package (a few minutes)"
+    tar c -C "$stage/out" chromium pkg-gpu | xz -6 -T2 >"$payload"
+    rm -rf "$stage"
+  fi
 fi
 
 # The binary, compressed once per build.
@@ -58,23 +93,28 @@ if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
   (cd .gl && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
 
-# Two carries: the binary and the data's first part, then the rest.
+# Two carries: the binary and the payload's first part, then the rest.
 rm -rf .carry1 .carry2 && mkdir .carry1 .carry2
-cp "$work/vaelab.xz" "$work/sums.txt" .carry1/
-scripts/exercise-runs.mjs >.carry1/exercise-runs.txt
+cp "$work/vaelab.xz" .carry1/
+echo "$job" >.carry1/job
+if [ "$job" = lesson ]; then
+  cp "$work/sums.txt" .carry1/
+  scripts/exercise-runs.mjs >.carry1/exercise-runs.txt
+fi
 size() { du -cb "$@" | tail -1 | cut -f1; }
 tree="$( (git ls-files -z; git ls-files -z -o --exclude-standard) | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')"
 margin=$((512 * 1024))
 room=$((limit - tree - $(size .gl .carry1) - margin))
-rest=$(($(stat -c %s "$work/all.tar") - room))
-[ $((tree + rest + margin)) -le "$limit" ] || { echo "the data does not fit two calls ($rest bytes left over)" >&2; exit 1; }
-head -c "$room" "$work/all.tar" >.carry1/part.1
-tail -c +$((room + 1)) "$work/all.tar" >.carry2/part.2
+rest=$(($(stat -c %s "$payload") - room))
+[ $((tree + rest + margin)) -le "$limit" ] || { echo "the payload does not fit two calls ($rest bytes left over)" >&2; exit 1; }
+head -c "$room" "$payload" >.carry1/part.1
+tail -c +$((room + 1)) "$payload" >.carry2/part.2
 echo "call 1: $(( (tree + $(size .gl .carry1)) / 1048576 )) MiB, call 2: $(( (tree + $(size .carry2)) / 1048576 )) MiB (limit 64)"
-cat <<'CALLS'
+second="sweep 480   (or: exercise 540)" back="runs.tgz"
+[ "$job" = bench ] && second="bench 540" back="bench.tgz (and traces/)"
+cat <<CALLS
 Now, with the device tool, one call after the other on the same warm machine (it is given back 30 s idle):
   run  carry [".gl", ".carry1"]  timeout_s 240  command: bash scripts/gpu-runs.sh setup
-  run  carry [".carry2"]         timeout_s 600  command: bash scripts/gpu-runs.sh sweep 480
-       (or: bash scripts/gpu-runs.sh exercise 540)
-Then: mkdir -p target/gpu-runs && tar xzf <files_at>/runs.tgz -C target/gpu-runs (scripts/gpu-runs.sh says what next)
+  run  carry [".carry2"]         timeout_s 600  command: bash scripts/gpu-runs.sh $second
+Then: mkdir -p target/gpu-runs && tar xzf <files_at>/$back -C target/gpu-runs (scripts/gpu-runs.sh says what next)
 CALLS

@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Runs on a lent GPU machine, from what scripts/gpu-carry.sh prepared (its
-# last lines say how to call this). Issue 22's two GPU jobs, every run at once
-# (one GPU, 16 cores), each in its own folder and CubeCL cache, metrics per
-# epoch on the full test set; stopped at the deadline; the runs' metrics and
-# logs come back in $OUT/runs.tgz, written every 20 s so a cut call still
-# returns them.
+# last lines say how to call this).
 #
-#   gpu-runs.sh setup                   1st call: loader, binary, data's first part, one bench
-#   gpu-runs.sh sweep SECONDS           2nd call: the quick lesson's protocol sweep
-#   gpu-runs.sh exercise SECONDS        2nd call: the exercise's seven runs, 20 epochs
+#   gpu-runs.sh setup                   1st call: loader, binary, payload's first part, one bench
+#   gpu-runs.sh sweep SECONDS           2nd call (lesson carry): the quick lesson's protocol sweep
+#   gpu-runs.sh exercise SECONDS        2nd call (lesson carry): the exercise's seven runs, 20 epochs
+#   gpu-runs.sh bench SECONDS           2nd call (bench carry): scripts/bench-gpu.sh, native wgpu
+#                                       and the carried Chromium on the GPU (SHAPES, STEPS, WARMUP,
+#                                       PKGS as there; default the package and tasksMax=256)
 #
-# The sweep: on all 50,000 images, batch 64, lr 0.001, seeds 0-2, the six
-# constant-β runs for 5 epochs (each epoch's metrics a candidate protocol)
-# and the annealed run for 2, 3, 4 and 5 epochs (its β ramps over the run),
-# plus AE 128 / 1024 at batch 32 on seed 0. Environment: DEVICE (wgpu),
-# RUNS_DATA (a data root instead of the carried one: a local smoke test).
+# Issue 22's runs start all at once (one GPU, 16 cores), each in its own
+# folder and CubeCL cache, with metrics per epoch on the full test set; they
+# are stopped at the deadline, and their metrics and logs come back in
+# $OUT/runs.tgz, written every 20 s so a cut call still returns them. The
+# sweep: on all 50,000 images, batch 64, lr 0.001, seeds 0-2, the six
+# constant-β runs for 5 epochs (each epoch's metrics a candidate protocol),
+# the annealed run for 2, 3, 4 and 5 epochs (its β ramps over the run), and
+# AE 128 / 1024 at batch 32 on seed 0. DEVICE (wgpu) and RUNS_DATA (a data
+# root instead of the carried one) are for a smoke test elsewhere.
 # Back here: tar xzf runs.tgz -C target/gpu-runs, then the sweep's tables:
 # node scripts/lesson-sweep-table.mjs target/gpu-runs; the exercise's report:
 # copy each <run>/log/metrics.jsonl to exercise/<run>/ and run
-# MACHINE="NVIDIA H200 (lent)" DEVICE=wgpu scripts/exercise.sh --report.
+# MACHINE="NVIDIA H200 (lent)" DEVICE=wgpu scripts/exercise.sh --report;
+# the benchmark's table is in the call's output, its raw numbers in bench.tgz,
+# and node scripts/trace-threads.mjs FILE reads each of traces/ (the query
+# of each: bench/browser.jsonl's "trace").
 set -uo pipefail
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f $icd ] && export VK_DRIVER_FILES=$icd
@@ -31,20 +37,41 @@ case "${1:-}" in
   setup)
     for f in .gl/*.deb; do dpkg -x "$f" /; done
     ldconfig
-    mkdir -p $S/data/cifar-10-batches-bin
+    mkdir -p $S
     cp .carry1/* $S/
     python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('$S/vaelab.xz'), open('$S/vaelab', 'wb'))"
     chmod +x $S/vaelab
     nvidia-smi -L
     timeout 150 $S/vaelab bench --device "$device" --latent_size 1024 --batch_size 64 --steps 20 --warmup 3
     exit ;;
-  sweep|exercise) deadline="${2:?how many seconds the runs may take}" ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  sweep|exercise|bench) deadline="${2:?how many seconds the runs may take}" ;;
+  *) sed -n '2,27p' "$0"; exit 2 ;;
 esac
 
 [ -x $S/vaelab ] || { echo "no $S/vaelab: a fresh machine; call setup first (in the same warm lease)"; exit 3; }
+job="$(cat $S/job)"
+case "$job:$1" in lesson:sweep|lesson:exercise|bench:bench) ;; *) echo "$1 needs the other carry (gpu-carry.sh made a $job carry)"; exit 3 ;; esac
+if [ "$job" = bench ]; then
+  if [ ! -x $S/chromium/chromium-headless-shell ]; then
+    cat $S/part.1 .carry2/part.2 |
+      python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)" |
+      tar x -C $S || exit 4
+  fi
+  mkdir -p target && rm -rf target/pkg-gpu && cp -r $S/pkg-gpu target/pkg-gpu
+  # The flags that found the H200's Vulkan adapter (BENCHMARKS.md); CHROMIUM_FLAGS= for none.
+  export CHROMIUM_FLAGS="${CHROMIUM_FLAGS-"--use-angle=vulkan --use-gl=angle --enable-features=Vulkan,DefaultANGLEVulkan,VulkanFromANGLE"}"
+  export LD_LIBRARY_PATH="$S/chromium/lib:$S/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # At most 8 files come back: the raw numbers as one, a trace a page (2 packages × 3 shapes).
+  traces="$OUT/traces"
+  VAELAB_BIN=$S/vaelab CHROMIUM=$S/chromium/chromium-headless-shell OUT=$S/bench TRACE="$traces" \
+    PKGS="${PKGS:-gpu=target/pkg-gpu t256=target/pkg-gpu?tasksMax=256}" STEPS="${STEPS:-10}" WARMUP="${WARMUP:-3}" \
+    timeout "$deadline" scripts/bench-gpu.sh
+  tar czf "$OUT/bench.tgz" -C $S bench
+  exit
+fi
 if [ ! -f $S/data/cifar-10-batches-bin/test_batch.bin ]; then
   cat $S/part.1 .carry2/part.2 | tar x -C $S || exit 4
+  mkdir -p $S/data/cifar-10-batches-bin
   for f in $S/*.x; do
     python3 scripts/cifar-carry.py dec "$f" "$S/data/cifar-10-batches-bin/$(basename "${f%.x}").bin" &
   done
