@@ -85,7 +85,8 @@ def chromium_args(binary: str, profile: str, trace: str = "", seconds: float = 0
     if os.geteuid() == 0:
         args.append("--no-sandbox")
     if trace:
-        # Written when tracing ends: at the duration, or when the browser exits.
+        # Chromium writes the trace when tracing ends: when the browser is
+        # closed through DevTools (below), the duration being past the timeout.
         args += [
             "--trace-startup=toplevel,devtools.timeline",
             "--trace-startup-format=json",
