@@ -27,6 +27,11 @@ if grep -q 'this vaelab was built without wgpu' "$bin"; then
   echo "$bin was built without wgpu: cargo build --release --features wgpu --bin vaelab" >&2
   exit 1
 fi
+newer="$(find src Cargo.toml Cargo.lock -newer "$bin" | head -3 | paste -sd' ')"
+if [ -n "$newer" ] && [ -z "${VAELAB_BIN:-}" ]; then
+  echo "$bin is older than $newer: rebuild it (cargo build --release --features wgpu --bin vaelab), or name it in VAELAB_BIN to carry it anyway" >&2
+  exit 1
+fi
 mkdir -p "$work"
 
 # The payload: what the job needs beyond the binary, one file, made once per content.
