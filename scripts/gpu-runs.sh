@@ -81,35 +81,36 @@ fi
 
 t0=$(date +%s)
 pids=()
-launch() { # name seed epochs batch flags...
-  local name=$1 seed=$2 epochs=$3 batch=$4
-  shift 4
+launch() { # name flags...
+  local name=$1
+  shift
   mkdir -p "$R/$name"
   (cd "$R/$name" && HOME="$R/$name" XDG_CACHE_HOME="$R/$name/.cache" VAELAB_DATA="${RUNS_DATA:-$S/data}" \
-    exec $S/vaelab train --log_dir "$R/$name/log" --device "$device" --seed "$seed" \
-    --num_epochs "$epochs" --batch_size "$batch" --lr 0.001 "$@" >"$R/$name/out.log" 2>&1) &
+    exec $S/vaelab train --log_dir "$R/$name/log" --device "$device" "$@" >"$R/$name/out.log" 2>&1) &
   pids+=($!)
 }
 if [ "$1" = sweep ]; then
   vae=(--loss_mode vae --latent_size 1024)
   for s in ${SEEDS:-0 1 2}; do
-    launch "s${s}_ae16" "$s" 5 64 --loss_mode ae --latent_size 16
-    launch "s${s}_ae128" "$s" 5 64 --loss_mode ae --latent_size 128
-    launch "s${s}_ae1024" "$s" 5 64 --loss_mode ae --latent_size 1024
-    launch "s${s}_vae" "$s" 5 64 "${vae[@]}" --beta_mode constant --target_beta_val 1
-    launch "s${s}_vae08" "$s" 5 64 "${vae[@]}" --beta_mode constant --target_beta_val 0.8
-    launch "s${s}_vae12" "$s" 5 64 "${vae[@]}" --beta_mode constant --target_beta_val 1.2
+    at=(--seed "$s" --batch_size 64 --lr 0.001)
+    launch "s${s}_ae16" "${at[@]}" --num_epochs 5 --loss_mode ae --latent_size 16
+    launch "s${s}_ae128" "${at[@]}" --num_epochs 5 --loss_mode ae --latent_size 128
+    launch "s${s}_ae1024" "${at[@]}" --num_epochs 5 --loss_mode ae --latent_size 1024
+    launch "s${s}_vae" "${at[@]}" --num_epochs 5 "${vae[@]}" --beta_mode constant --target_beta_val 1
+    launch "s${s}_vae08" "${at[@]}" --num_epochs 5 "${vae[@]}" --beta_mode constant --target_beta_val 0.8
+    launch "s${s}_vae12" "${at[@]}" --num_epochs 5 "${vae[@]}" --beta_mode constant --target_beta_val 1.2
     for e in 2 3 4 5; do
-      launch "s${s}_anneal$e" "$s" "$e" 64 "${vae[@]}" --beta_mode linear --target_beta_val 1
+      launch "s${s}_anneal$e" "${at[@]}" --num_epochs "$e" "${vae[@]}" --beta_mode linear --target_beta_val 1
     done
   done
-  launch s0_b32_ae128 0 3 32 --loss_mode ae --latent_size 128
-  launch s0_b32_ae1024 0 3 32 --loss_mode ae --latent_size 1024
+  launch s0_b32_ae128 --seed 0 --batch_size 32 --lr 0.001 --num_epochs 3 --loss_mode ae --latent_size 128
+  launch s0_b32_ae1024 --seed 0 --batch_size 32 --lr 0.001 --num_epochs 3 --loss_mode ae --latent_size 1024
 else
-  # The exercise's own runs and flags (scripts/exercise-runs.mjs, carried).
+  # The exercise's own runs and flags (scripts/exercise-runs.mjs, carried), its
+  # batch size and learning rate the CLI's defaults, as scripts/exercise.sh runs them.
   while IFS='|' read -r name flags _; do
     # shellcheck disable=SC2086 # flags are words on purpose
-    launch "$name" 0 20 256 $flags
+    launch "$name" $flags --num_epochs 20
   done <$S/exercise-runs.txt
 fi
 echo "$1: ${#pids[@]} runs launched on $device at $(date -u +%T)"
