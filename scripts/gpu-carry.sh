@@ -115,11 +115,14 @@ rest=$(($(stat -c %s "$payload") - room))
 head -c "$room" "$payload" >.carry1/part.1
 tail -c +$((room + 1)) "$payload" >.carry2/part.2
 echo "call 1: $(( (tree + $(size .gl .carry1)) / 1048576 )) MiB, call 2: $(( (tree + $(size .carry2)) / 1048576 )) MiB (limit 64)"
-second="sweep 480   (or: exercise 540)" back="runs.tgz"
-[ "$job" = bench ] && second="bench 540" back="bench.tgz (and traces/)"
+second="sweep 530   (or: exercise 530)" back="runs.tgz"
+again="  run  carry []                 timeout_s T+40  command: bash scripts/gpu-runs.sh sweep T
+       (at once, on the same machine: it goes on where the last call stopped; T = budget_left_s - 60)"
+[ "$job" = bench ] && second="bench 540" back="bench.tgz (and traces/)" again=""
 cat <<CALLS
 Now, with the device tool, one call after the other on the same warm machine (it is given back 30 s idle):
-  run  carry [".gl", ".carry1"]  timeout_s 240  command: bash scripts/gpu-runs.sh setup
-  run  carry [".carry2"]         timeout_s 600  command: bash scripts/gpu-runs.sh $second
+  run  carry [".gl", ".carry1"]  timeout_s 150  command: bash scripts/gpu-runs.sh setup
+  run  carry [".carry2"]         timeout_s 580  command: bash scripts/gpu-runs.sh $second
+$again
 Then: mkdir -p target/gpu-runs && tar xzf <files_at>/$back -C target/gpu-runs (scripts/gpu-runs.sh says what next)
 CALLS
