@@ -49,6 +49,17 @@ test('a quick lesson runs its first step unattended, asks for the latent size an
   await page.close();
 });
 
+test('the quick lesson says how many images its runs will see: the protocol\'s, but no more than are loaded', { skip: NO_MINI }, async () => {
+  // No link images: exercise.json's 50,000 training images, of which the mini slice has 1,000.
+  const page = await open(browser, '?data=/data-mini/&backend=cpu&tests=32&batchSize=16&latentSize=16&numEpochs=1');
+  const loaded = await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  assert.ok(loaded.trainImages < 50000, `the mini slice: ${loaded.trainImages} training images`);
+  await page.locator('[data-testid=lesson-quick]').click();
+  const variant = page.locator('[data-testid=lesson-variant]');
+  await expectText(variant, new RegExp(`^Quick lesson: 1 epoch on ${loaded.trainImages.toLocaleString('en')} training and 32 test images`));
+  await page.close();
+});
+
 test('a reload mid-lesson goes on where it was: a finished run is not run again, the one training goes on from its snapshot', { skip: NO_MINI }, async () => {
   // Eight epochs a run: once the second run's weights after an epoch are kept, it still has epochs to go.
   const page = await open(browser, `${TINY}&numEpochs=8`);

@@ -251,8 +251,11 @@ export function renderLesson(latest) {
   $('lesson-body').hidden = lesson.variant === null;
   if (!lesson.variant) return;
   const q = EXERCISE.quick;
+  // What a run will see: the protocol's (or the link's) images, as many as are loaded.
+  const loaded = ctx.sizes();
+  const seen = (asked, have) => (have > 0 ? Math.min(asked, have) : asked).toLocaleString('en');
   $('lesson-variant').textContent = lesson.variant === 'quick'
-    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${(Number(ctx.page.images) || q.images).toLocaleString('en')} training and ${(Number(ctx.page.tests) || q.tests).toLocaleString('en')} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
+    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${seen(Number(ctx.page.images) || q.images, loaded.train)} training and ${seen(Number(ctx.page.tests) || q.tests, loaded.test)} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
     : 'Full lesson: the exercise itself, 20 epochs on all 50,000 images per run (hours on a laptop; minutes on a good GPU).';
   $('lesson-step').textContent = `${step.id} · ${step.question}`;
   const made = step.runs.filter((id) => lesson.made[id]).map((id) => `#${lesson.made[id].id}`);
