@@ -72,7 +72,7 @@ export function lessonTime({ steps, variant, epochs, from, made, current, latest
 }
 
 function tooSlowText(t) {
-  return `That is longer than a class period (${t.classMinutes} min) on this device: run only some steps in class (2.3 alone answers the latent-size question), use the quick lesson on fewer images (the link's images=), or open the models your teacher hosts (Models panel).`;
+  return `That is longer than a class period (${t.classMinutes} min) on this device: run only some steps in class (2.3 alone answers the latent-size question), or open the models your teacher hosts (Models panel). Fewer images (the link's images=) are quicker but teach less: on much fewer, latent 128 looks as sharp as 1024.`;
 }
 
 /** The panel's line before the lesson starts: `{text, tooSlow}`. */

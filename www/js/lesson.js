@@ -2,7 +2,7 @@
 // path. Each step states its question, runs its runs one after another with
 // no one at the screen, lays them side by side (the Runs panel's comparison)
 // and asks for the step's decision, which the next step's runs use. The quick
-// variant trains fewer epochs on fewer images and says so; the full one is
+// variant trains fewer epochs (exercise.json, `quick`) and says so; the full one is
 // the exercise. This file decides what runs when; the engine trains.
 import { EXERCISE } from './results.js';
 import { DEFAULTS } from './settings.js';
