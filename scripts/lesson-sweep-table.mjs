@@ -49,7 +49,9 @@ function fails(m) {
   ].filter(([ok]) => !ok).map(([, what]) => what);
 }
 
-for (let e = 1; e <= 5; e++) {
+// Every candidate some run reached (the sweep's EPOCHS, or fewer where a call was cut).
+const most = Math.max(0, ...Object.values(runs).map((r) => r.length));
+for (let e = 1; e <= most; e++) {
   console.log(`\nAll 50,000 images, batch 64, lr 0.001, ${e} epoch${e > 1 ? 's' : ''} (${(e * 50000).toLocaleString('en')} images a run):\n`);
   console.log('| seed | AE 16 | AE 128 | AE 1024 | VAE β 1 | VAE β 0.8 | VAE β 1.2 | VAE linear | 16 / 128 | 128 / 1024 | KL β 0.8 / 1 / 1.2 | result |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
