@@ -19,10 +19,12 @@
 # same warm machine skips the finished runs and resumes the cut ones from
 # their last finished epoch (--resume). Metrics and logs come back in
 # $OUT/runs.tgz, written every 20 s so a cut call still returns them. The
-# sweep: the lesson's seven runs on all 50,000 images, batch 64, lr 0.001,
-# seeds 0-2 (SEEDS), EPOCHS epochs (2: 2.1 M images, about 12 min of one
-# H200). DEVICE (wgpu) and RUNS_DATA (a data root instead of the carried one)
-# are for a smoke test elsewhere.
+# sweep: the lesson's seven runs with the quick protocol of www/js/exercise.json
+# (all 50,000 images; its epochs, or EPOCHS; its batch size and learning rate),
+# seeds 0-2 (SEEDS): 3 epochs are 1.05 M images a seed, about 6 min of an
+# H200, so a lease holds two seeds: SEEDS="0 1", then SEEDS=2. DEVICE (wgpu)
+# and RUNS_DATA (a data root instead of the carried one) are for a smoke test
+# elsewhere.
 # Back here: tar xzf runs.tgz -C target/gpu-runs, then the sweep's tables:
 # node scripts/lesson-sweep-table.mjs target/gpu-runs; the exercise's report:
 # copy each <run>/log/metrics.jsonl to exercise/<run>/ and run
@@ -49,7 +51,7 @@ case "${1:-}" in
     nvidia-smi -L
     exit ;;
   sweep|exercise|bench) deadline="${2:?how many seconds the runs may take}" ;;
-  *) sed -n '2,31p' "$0"; exit 2 ;;
+  *) sed -n '2,34p' "$0"; exit 2 ;;
 esac
 
 [ -x $S/vaelab ] || { echo "no $S/vaelab: a fresh machine; call setup first (in the same warm lease)"; exit 3; }
@@ -88,10 +90,14 @@ fi
 # earlier call's deadline goes on with --resume from its last finished epoch.
 queue=()
 if [ "$1" = sweep ]; then
-  epochs="${EPOCHS:-2}"
+  # The quick lesson's protocol, from the one table (EPOCHS for another candidate);
+  # its runs train on all 50,000 images and test on all 10,000, as the sweep's tables say.
+  read -r quick_epochs batch lr images < <(python3 -c "import json; q = json.load(open('www/js/exercise.json'))['quick']; print(q['numEpochs'], q['batchSize'], q['lr'], q['images'])")
+  [ "$images" -ge 50000 ] || { echo "exercise.json's quick protocol trains on $images images; this sweep is for all 50,000"; exit 3; }
+  epochs="${EPOCHS:-$quick_epochs}"
   vae="--loss_mode vae --latent_size 1024"
   for s in ${SEEDS:-0 1 2}; do
-    at="--seed $s --batch_size 64 --lr 0.001 --num_epochs $epochs"
+    at="--seed $s --batch_size $batch --lr $lr --num_epochs $epochs"
     queue+=("s${s}_ae16|$at --loss_mode ae --latent_size 16"
       "s${s}_ae128|$at --loss_mode ae --latent_size 128"
       "s${s}_ae1024|$at --loss_mode ae --latent_size 1024"

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The quick lesson's protocol sweep (scripts/gpu-runs.sh sweep), as tables for
-// EXERCISE.md: for each candidate (all 50,000 images, batch 64, E epochs) and
+// EXERCISE.md: for each candidate (all 50,000 images, E epochs) and
 // seed, the lesson's seven runs' test recon (and the VAEs' KL), the AE ratios
 // and which of tests/lesson_protocol.rs's orderings fail. A constant-β run's
 // E-epoch result is its metrics after epoch E; the annealed run has one run
@@ -10,6 +10,8 @@
 import fs from 'node:fs';
 
 const root = process.argv[2];
+// The sweep trains the quick protocol's batch size and learning rate (scripts/gpu-runs.sh).
+const { quick } = JSON.parse(fs.readFileSync(new URL('../www/js/exercise.json', import.meta.url), 'utf8'));
 if (!root || !fs.existsSync(root)) {
   console.error('usage: lesson-sweep-table.mjs DIR (the runs: DIR/<run>/log/metrics.jsonl)');
   process.exit(2);
@@ -52,7 +54,7 @@ function fails(m) {
 // Every candidate some run reached (the sweep's EPOCHS, or fewer where a call was cut).
 const most = Math.max(0, ...Object.values(runs).map((r) => r.length));
 for (let e = 1; e <= most; e++) {
-  console.log(`\nAll 50,000 images, batch 64, lr 0.001, ${e} epoch${e > 1 ? 's' : ''} (${(e * 50000).toLocaleString('en')} images a run):\n`);
+  console.log(`\nAll 50,000 images, batch ${quick.batchSize}, lr ${quick.lr}, ${e} epoch${e > 1 ? 's' : ''} (${(e * 50000).toLocaleString('en')} images a run):\n`);
   console.log('| seed | AE 16 | AE 128 | AE 1024 | VAE β 1 | VAE β 0.8 | VAE β 1.2 | VAE linear | 16 / 128 | 128 / 1024 | KL β 0.8 / 1 / 1.2 | result |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
   for (const s of seeds) {
