@@ -116,7 +116,7 @@ head -c "$room" "$payload" >.carry1/part.1
 tail -c +$((room + 1)) "$payload" >.carry2/part.2
 echo "call 1: $(( (tree + $(size .gl .carry1)) / 1048576 )) MiB, call 2: $(( (tree + $(size .carry2)) / 1048576 )) MiB (limit 64)"
 second="sweep 530   (SEEDS=\"0 1\" bash … in one lease, SEEDS=2 in the next; or: exercise 530)" back="runs.tgz"
-again="  run  carry []                 timeout_s T+40  command: bash scripts/gpu-runs.sh sweep T
+again="  run  carry []                timeout_s T+40  command: bash scripts/gpu-runs.sh sweep T
        (at once, on the same machine: it goes on where the last call stopped; T = budget_left_s - 60)"
 [ "$job" = bench ] && second="bench 540" back="bench.tgz (and traces/)" again=""
 cat <<CALLS

@@ -110,8 +110,8 @@ if [ "$1" = sweep ]; then
 else
   # The exercise's own runs and flags (scripts/exercise-runs.mjs, carried), its
   # batch size and learning rate the CLI's defaults, as scripts/exercise.sh runs them.
-  epochs=20
-  while IFS='|' read -r name flags _; do queue+=("$name|$flags --num_epochs 20"); done <$S/exercise-runs.txt
+  epochs="$(python3 -c "import json; print(json.load(open('www/js/exercise.json'))['full']['numEpochs'])")"
+  while IFS='|' read -r name flags _; do queue+=("$name|$flags --num_epochs $epochs"); done <$S/exercise-runs.txt
   slots="${SLOTS:-7}"
 fi
 
