@@ -42,6 +42,16 @@ export function spoken(seconds) {
 }
 
 /**
+ * The training and test images a lesson run asks for, before what is loaded
+ * caps them: a link's `images`/`tests`, else the quick protocol's (`quick`);
+ * null for all (the full variant).
+ */
+export function askedImages(variant, page, quick) {
+  const own = (key, q) => Number(page[key]) || (variant === 'quick' ? q : null);
+  return { train: own('images', quick.images), tests: own('tests', quick.tests) };
+}
+
+/**
  * What the lesson still needs on this device: `{imagesPerSec, perStep: {id:
  * seconds}, total, classMinutes, tooSlow}` from step index `from` on, for the
  * lesson's runs `made` (exercise run id → Run; `current` the one training),
@@ -52,9 +62,9 @@ export function spoken(seconds) {
  */
 export function lessonTime({ steps, variant, epochs, from, made, current, latest, loaded, page, quick }) {
   const measured = [current, ...Object.values(made).reverse(), latest].find((r) => r && r.imagesPerSec > 0);
-  const own = (key, q) => Number(page[key]) || (variant === 'quick' ? q : null);
-  const train = Math.min(own('images', quick.images) || Infinity, loaded.train);
-  const tests = Math.min(own('tests', quick.tests) || Infinity, loaded.test);
+  const asked = askedImages(variant, page, quick);
+  const train = Math.min(asked.train || Infinity, loaded.train);
+  const tests = Math.min(asked.tests || Infinity, loaded.test);
   const pace = measuredPace(measured, tests);
   if (!pace || !train) return null;
   const perStep = {};

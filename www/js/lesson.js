@@ -7,7 +7,7 @@
 import { EXERCISE } from './results.js';
 import { DEFAULTS } from './settings.js';
 import { exerciseValues } from './state.js';
-import { lessonTime, timeText, beforeText } from './lesson-time.js';
+import { lessonTime, timeText, beforeText, askedImages } from './lesson-time.js';
 import { renderHosted } from './lesson-hosted.js';
 
 const $ = (id) => document.getElementById(id);
@@ -105,9 +105,8 @@ function begin(variant, step) {
 
 /** The quick variant's images (the page's own `images`/`tests` win); the full one uses them all. */
 function applyLimits() {
-  const q = EXERCISE.quick;
-  if (lesson.variant === 'quick') ctx.limit(Number(ctx.page.images) || q.images, Number(ctx.page.tests) || q.tests);
-  else ctx.limit(Number(ctx.page.images) || null, Number(ctx.page.tests) || null);
+  const asked = askedImages(lesson.variant, ctx.page, EXERCISE.quick);
+  ctx.limit(asked.train, asked.tests);
 }
 
 /** The step needs a decision an earlier step makes, and it was not made. */
@@ -253,9 +252,10 @@ export function renderLesson(latest) {
   const q = EXERCISE.quick;
   // What a run will see: the protocol's (or the link's) images, as many as are loaded.
   const loaded = ctx.sizes();
-  const seen = (asked, have) => (have > 0 ? Math.min(asked, have) : asked).toLocaleString('en');
+  const asked = askedImages('quick', ctx.page, q);
+  const seen = (n, have) => (have > 0 ? Math.min(n, have) : n).toLocaleString('en');
   $('lesson-variant').textContent = lesson.variant === 'quick'
-    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${seen(Number(ctx.page.images) || q.images, loaded.train)} training and ${seen(Number(ctx.page.tests) || q.tests, loaded.test)} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
+    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${seen(asked.train, loaded.train)} training and ${seen(asked.tests, loaded.test)} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
     : 'Full lesson: the exercise itself, 20 epochs on all 50,000 images per run (hours on a laptop; minutes on a good GPU).';
   $('lesson-step').textContent = `${step.id} · ${step.question}`;
   const made = step.runs.filter((id) => lesson.made[id]).map((id) => `#${lesson.made[id].id}`);
