@@ -52,6 +52,15 @@ export function askedImages(variant, page, quick) {
 }
 
 /**
+ * The images a lesson run will see: those `asked` (null for all), capped by
+ * those `loaded` once anything is loaded; 0 when all are asked and none loaded.
+ */
+export function runImages(asked, loaded) {
+  const cap = (n, have) => (have > 0 ? Math.min(n || Infinity, have) : n || 0);
+  return { train: cap(asked.train, loaded.train), tests: cap(asked.tests, loaded.test) };
+}
+
+/**
  * What the lesson still needs on this device: `{imagesPerSec, perStep: {id:
  * seconds}, total, classMinutes, tooSlow}` from step index `from` on, for the
  * lesson's runs `made` (exercise run id → Run; `current` the one training),
@@ -62,9 +71,7 @@ export function askedImages(variant, page, quick) {
  */
 export function lessonTime({ steps, variant, epochs, from, made, current, latest, loaded, page, quick }) {
   const measured = [current, ...Object.values(made).reverse(), latest].find((r) => r && r.imagesPerSec > 0);
-  const asked = askedImages(variant, page, quick);
-  const train = Math.min(asked.train || Infinity, loaded.train);
-  const tests = Math.min(asked.tests || Infinity, loaded.test);
+  const { train, tests } = runImages(askedImages(variant, page, quick), loaded);
   const pace = measuredPace(measured, tests);
   if (!pace || !train) return null;
   const perStep = {};

@@ -7,7 +7,7 @@
 import { EXERCISE } from './results.js';
 import { DEFAULTS } from './settings.js';
 import { exerciseValues } from './state.js';
-import { lessonTime, timeText, beforeText, askedImages } from './lesson-time.js';
+import { lessonTime, timeText, beforeText, askedImages, runImages } from './lesson-time.js';
 import { renderHosted } from './lesson-hosted.js';
 
 const $ = (id) => document.getElementById(id);
@@ -249,14 +249,12 @@ export function renderLesson(latest) {
   $('lesson-start').hidden = lesson.variant !== null;
   $('lesson-body').hidden = lesson.variant === null;
   if (!lesson.variant) return;
-  const q = EXERCISE.quick;
   // What a run will see: the protocol's (or the link's) images, as many as are loaded.
-  const loaded = ctx.sizes();
-  const asked = askedImages('quick', ctx.page, q);
-  const seen = (n, have) => (have > 0 ? Math.min(n, have) : n).toLocaleString('en');
+  const seen = runImages(askedImages('quick', ctx.page, EXERCISE.quick), ctx.sizes());
+  const full = EXERCISE.full;
   $('lesson-variant').textContent = lesson.variant === 'quick'
-    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${seen(asked.train, loaded.train)} training and ${seen(asked.tests, loaded.test)} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
-    : 'Full lesson: the exercise itself, 20 epochs on all 50,000 images per run (hours on a laptop; minutes on a good GPU).';
+    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${seen.train.toLocaleString('en')} training and ${seen.tests.toLocaleString('en')} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
+    : `Full lesson: the exercise itself, ${full.numEpochs} epochs on all ${full.trainImages.toLocaleString('en')} images per run (hours on a laptop; minutes on a good GPU).`;
   $('lesson-step').textContent = `${step.id} · ${step.question}`;
   const made = step.runs.filter((id) => lesson.made[id]).map((id) => `#${lesson.made[id].id}`);
   const said = {
