@@ -60,6 +60,21 @@ test('the quick lesson says how many images its runs will see: the protocol\'s, 
   await page.close();
 });
 
+test('the full lesson says when its runs are not the exercise\'s: a link\'s images, or fewer loaded than the exercise\'s', { skip: NO_MINI }, async () => {
+  // Opened at the full lesson by a link with its own images: the runs train on those, and the line says so.
+  const linked = await open(browser, `${TINY}&lesson=full`);
+  await waitFor(linked, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  await expectText(linked.locator('[data-testid=lesson-variant]'), /^Full lesson: 20 epochs per run, but on the link's 32 training and 32 test images, not the exercise's 50,000 \(the results say "not comparable"\)\.$/);
+  await linked.close();
+  // No link images, but only the mini slice loaded: the runs see what is loaded.
+  const mini = await open(browser, '?data=/data-mini/&backend=cpu&lesson=full');
+  const loaded = await waitFor(mini, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
+  assert.ok(loaded.trainImages < 50000, `the mini slice: ${loaded.trainImages} training images`);
+  const seen = `${loaded.trainImages.toLocaleString('en')} training and ${loaded.testImages.toLocaleString('en')} test images loaded`;
+  await expectText(mini.locator('[data-testid=lesson-variant]'), new RegExp(`^Full lesson: 20 epochs per run, but on the ${seen}, not the exercise's 50,000 `));
+  await mini.close();
+});
+
 test('a reload mid-lesson goes on where it was: a finished run is not run again, the one training goes on from its snapshot', { skip: NO_MINI }, async () => {
   // Eight epochs a run: once the second run's weights after an epoch are kept, it still has epochs to go.
   const page = await open(browser, `${TINY}&numEpochs=8`);

@@ -61,6 +61,26 @@ export function runImages(asked, loaded) {
 }
 
 /**
+ * The line that says what each run of `variant` will train on: `quickEpochs`
+ * (the quick variant's), the images `asked` (askedImages: a link's win in
+ * both variants) capped by those `loaded`, and the exercise's own (`full`).
+ */
+export function variantText(variant, quickEpochs, asked, loaded, full) {
+  const seen = runImages(asked, loaded);
+  const images = `${seen.train.toLocaleString('en')} training and ${seen.tests.toLocaleString('en')} test images`;
+  if (variant === 'quick') {
+    return `Quick lesson: ${quickEpochs} epoch${quickEpochs === 1 ? '' : 's'} on ${images} — the trends of the exercise, not its numbers (the results say "not comparable").`;
+  }
+  const all = full.trainImages.toLocaleString('en');
+  const whole = (n, exercise) => n === exercise || n === 0;
+  if (whole(seen.train, full.trainImages) && whole(seen.tests, full.testImages)) {
+    return `Full lesson: the exercise itself, ${full.numEpochs} epochs on all ${all} images per run (hours on a laptop; minutes on a good GPU).`;
+  }
+  const which = asked.train === null && asked.tests === null ? `the ${images} loaded` : `the link's ${images}`;
+  return `Full lesson: ${full.numEpochs} epochs per run, but on ${which}, not the exercise's ${all} (the results say "not comparable").`;
+}
+
+/**
  * What the lesson still needs on this device: `{imagesPerSec, perStep: {id:
  * seconds}, total, classMinutes, tooSlow}` from step index `from` on, for the
  * lesson's runs `made` (exercise run id → Run; `current` the one training),

@@ -7,7 +7,7 @@
 import { EXERCISE } from './results.js';
 import { DEFAULTS } from './settings.js';
 import { exerciseValues } from './state.js';
-import { lessonTime, timeText, beforeText, askedImages, runImages } from './lesson-time.js';
+import { lessonTime, timeText, beforeText, askedImages, variantText } from './lesson-time.js';
 import { renderHosted } from './lesson-hosted.js';
 
 const $ = (id) => document.getElementById(id);
@@ -249,12 +249,7 @@ export function renderLesson(latest) {
   $('lesson-start').hidden = lesson.variant !== null;
   $('lesson-body').hidden = lesson.variant === null;
   if (!lesson.variant) return;
-  // What a run will see: the protocol's (or the link's) images, as many as are loaded.
-  const seen = runImages(askedImages('quick', ctx.page, EXERCISE.quick), ctx.sizes());
-  const full = EXERCISE.full;
-  $('lesson-variant').textContent = lesson.variant === 'quick'
-    ? `Quick lesson: ${quickEpochs()} epoch${quickEpochs() === 1 ? '' : 's'} on ${seen.train.toLocaleString('en')} training and ${seen.tests.toLocaleString('en')} test images — the trends of the exercise, not its numbers (the results say "not comparable").`
-    : `Full lesson: the exercise itself, ${full.numEpochs} epochs on all ${full.trainImages.toLocaleString('en')} images per run (hours on a laptop; minutes on a good GPU).`;
+  $('lesson-variant').textContent = variantText(lesson.variant, quickEpochs(), askedImages(lesson.variant, ctx.page, EXERCISE.quick), ctx.sizes(), EXERCISE.full);
   $('lesson-step').textContent = `${step.id} · ${step.question}`;
   const made = step.runs.filter((id) => lesson.made[id]).map((id) => `#${lesson.made[id].id}`);
   const said = {
