@@ -8,11 +8,14 @@
 //! read back asynchronously into a SafeTensors file like the model's, on every
 //! device, so a snapshot is the whole state a run goes on from.
 
+use std::any::Any;
 use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
+
+use safetensors::SafeTensors;
 
 use crate::checkpoint::{self, CheckpointError, PathStack};
 
@@ -21,23 +24,44 @@ const BETA_2: f32 = 0.999;
 /// PyTorch's default (Burn's is 1e-5).
 const EPSILON: f32 = 1e-8;
 
-/// One parameter's first and second moments, flattened.
-struct Moments {
-    m: Tensor<1>,
-    v: Tensor<1>,
+/// One parameter's first and second moments, in the parameter's own shape.
+///
+/// Not flattened: flattening a gradient that is a view (CubeCL hands a
+/// convolution's weight gradient back channels-last) is a copy kernel, and a
+/// reshape between the update's operations keeps fusion from making the
+/// update, clipping's factor included, one kernel per parameter.
+struct Moments<const D: usize> {
+    m: Tensor<D>,
+    v: Tensor<D>,
+}
+
+/// Every parameter's [`Moments`], whatever its rank: a `Moments<D>` behind
+/// `Any`, taken back out at the rank of the parameter it belongs to.
+type Store = HashMap<ParamId, Box<dyn Any>>;
+
+/// The moments of the parameter `id`, of rank `D`, if it has any yet.
+fn moments_of<const D: usize>(store: &Store, id: ParamId) -> Option<&Moments<D>> {
+    let stored = store.get(&id)?;
+    Some(
+        stored
+            .downcast_ref()
+            .expect("a parameter's moments have its rank"),
+    )
 }
 
 #[derive(Default)]
 pub struct Adam {
-    moments: HashMap<ParamId, Moments>,
+    moments: Store,
     /// Steps taken: PyTorch's per-parameter `step`, the same for every
     /// parameter here (each step has a gradient for all of them).
     steps: i32,
 }
 
 struct Step<'a> {
-    moments: &'a mut HashMap<ParamId, Moments>,
+    moments: &'a mut Store,
     grads: &'a mut GradientsParams,
+    /// What every gradient is multiplied by first (global clipping's factor), `[1]`.
+    scale: Tensor<1>,
     lr: f64,
     steps: i32,
 }
@@ -48,15 +72,18 @@ impl ModuleMapper for Step<'_> {
         let Some(g) = self.grads.remove::<D>(id) else {
             return Param::from_mapped_value(id, w, mapper);
         };
-        let dims = w.dims();
-        let n = dims.iter().product::<usize>();
-        let g = g.reshape([n]);
+        let g = g.mul(self.scale.clone().reshape([1; D]));
         let moments = match self.moments.remove(&id) {
-            Some(Moments { m, v }) => Moments {
-                m: m.mul_scalar(BETA_1).add(g.clone().mul_scalar(1.0 - BETA_1)),
-                v: v.mul_scalar(BETA_2)
-                    .add(g.square().mul_scalar(1.0 - BETA_2)),
-            },
+            Some(stored) => {
+                let Moments { m, v } = *stored
+                    .downcast::<Moments<D>>()
+                    .expect("a parameter's moments have its rank");
+                Moments {
+                    m: m.mul_scalar(BETA_1).add(g.clone().mul_scalar(1.0 - BETA_1)),
+                    v: v.mul_scalar(BETA_2)
+                        .add(g.square().mul_scalar(1.0 - BETA_2)),
+                }
+            }
             None => Moments {
                 m: g.clone().mul_scalar(1.0 - BETA_1),
                 v: g.square().mul_scalar(1.0 - BETA_2),
@@ -73,20 +100,22 @@ impl ModuleMapper for Step<'_> {
             .mul_scalar(factor)
             .div(moments.v.clone().sqrt().add_scalar(EPSILON * bias_2))
             .mul_scalar(self.lr);
-        self.moments.insert(id, moments);
+        self.moments.insert(id, Box::new(moments));
         let grad = w.is_require_grad();
-        let w = w.inner().reshape([n]).sub(update).reshape(dims);
+        let w = w.inner().sub(update);
         Param::from_mapped_value(id, Tensor::from_inner(w).set_require_grad(grad), mapper)
     }
 }
 
-/// The parameters' ids and their names in the model file.
-struct Names {
+/// Each parameter's moments, flattened, under the parameter's name in the
+/// model file with PyTorch's suffixes.
+struct Save<'a> {
     path: PathStack,
-    names: Vec<(ParamId, String, usize)>,
+    moments: &'a Store,
+    tensors: Vec<(String, Tensor<1>, Vec<usize>)>,
 }
 
-impl ModuleVisitor for Names {
+impl ModuleVisitor for Save<'_> {
     fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.enter(name, container_type);
     }
@@ -94,27 +123,75 @@ impl ModuleVisitor for Names {
         self.path.exit();
     }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let Some(Moments { m, v }) = moments_of::<D>(self.moments, param.id) else {
+            return;
+        };
         let n = param.shape().num_elements();
-        self.names.push((param.id, self.path.name(), n));
+        let name = self.path.name();
+        self.tensors
+            .push((format!("{name}.exp_avg"), m.clone().reshape([n]), vec![n]));
+        self.tensors.push((
+            format!("{name}.exp_avg_sq"),
+            v.clone().reshape([n]),
+            vec![n],
+        ));
     }
 }
 
-fn names<M: Module>(model: &M) -> Vec<(ParamId, String, usize)> {
-    let mut v = Names {
-        path: PathStack::default(),
-        names: Vec::new(),
-    };
-    model.visit(&mut v);
-    v.names
+/// The moments [`Save`] wrote, read back in each parameter's shape; the
+/// first tensor missing or misshapen stops the reading.
+struct Load<'a> {
+    path: PathStack,
+    file: &'a SafeTensors<'a>,
+    device: &'a Device,
+    moments: Store,
+    error: Option<CheckpointError>,
+}
+
+impl ModuleVisitor for Load<'_> {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.enter(name, container_type);
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.exit();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if self.error.is_some() {
+            return;
+        }
+        let dims: [usize; D] = param.shape().dims();
+        let n = dims.iter().product();
+        let name = self.path.name();
+        let read = |suffix: &str| -> Result<Tensor<D>, CheckpointError> {
+            let data: TensorData =
+                checkpoint::tensor_f32(self.file, &format!("{name}.{suffix}"), &[n])?;
+            Ok(Tensor::<1>::from_data(data, self.device).reshape(dims))
+        };
+        match (read("exp_avg"), read("exp_avg_sq")) {
+            (Ok(m), Ok(v)) => {
+                self.moments.insert(param.id, Box::new(Moments { m, v }));
+            }
+            (Err(e), _) | (_, Err(e)) => self.error = Some(e),
+        }
+    }
 }
 
 impl Adam {
-    /// Apply `grads` to `model`: one Adam step at learning rate `lr`.
-    pub fn step<M: Module>(&mut self, lr: f64, model: M, mut grads: GradientsParams) -> M {
+    /// Apply `grads`, each multiplied by `scale` (`[1]`: global clipping's
+    /// factor, applied in the same fused kernel as the update), to `model`:
+    /// one Adam step at learning rate `lr`.
+    pub fn step<M: Module>(
+        &mut self,
+        lr: f64,
+        model: M,
+        mut grads: GradientsParams,
+        scale: Tensor<1>,
+    ) -> M {
         self.steps += 1;
         model.map(&mut Step {
             moments: &mut self.moments,
             grads: &mut grads,
+            scale,
             lr,
             steps: self.steps,
         })
@@ -128,15 +205,14 @@ impl Adam {
     /// `.exp_avg_sq` (PyTorch's names for them), flattened in Burn's layout,
     /// and the step count in the metadata.
     pub async fn to_safetensors<M: Module>(&self, model: &M) -> Result<Vec<u8>, CheckpointError> {
-        let mut tensors = Vec::new();
-        for (id, name, n) in names(model) {
-            if let Some(Moments { m, v }) = self.moments.get(&id) {
-                tensors.push((format!("{name}.exp_avg"), m.clone(), vec![n]));
-                tensors.push((format!("{name}.exp_avg_sq"), v.clone(), vec![n]));
-            }
-        }
+        let mut save = Save {
+            path: PathStack::default(),
+            moments: &self.moments,
+            tensors: Vec::new(),
+        };
+        model.visit(&mut save);
         let meta = HashMap::from([("adam_steps".to_string(), self.steps.to_string())]);
-        checkpoint::serialize(tensors, meta).await
+        checkpoint::serialize(save.tensors, meta).await
     }
 
     /// The state [`to_safetensors`](Self::to_safetensors) wrote for a model
@@ -154,22 +230,21 @@ impl Adam {
                 CheckpointError::Format("no adam_steps: not an optimiser state".into())
             })?;
         let file = checkpoint::parse(bytes)?;
-        let mut moments = HashMap::new();
-        for (id, name, n) in names(model) {
-            let read = |suffix: &str| -> Result<Tensor<1>, CheckpointError> {
-                let data: TensorData =
-                    checkpoint::tensor_f32(&file, &format!("{name}.{suffix}"), &[n])?;
-                Ok(Tensor::from_data(data, device))
-            };
-            moments.insert(
-                id,
-                Moments {
-                    m: read("exp_avg")?,
-                    v: read("exp_avg_sq")?,
-                },
-            );
+        let mut load = Load {
+            path: PathStack::default(),
+            file: &file,
+            device,
+            moments: Store::new(),
+            error: None,
+        };
+        model.visit(&mut load);
+        match load.error {
+            Some(e) => Err(e),
+            None => Ok(Adam {
+                moments: load.moments,
+                steps,
+            }),
         }
-        Ok(Adam { moments, steps })
     }
 }
 
@@ -177,8 +252,37 @@ impl Adam {
 mod tests {
     use super::*;
     use crate::model::{AutoEncoderConfig, VaeConfig};
+    use burn::tensor::Distribution;
 
-    /// A state saved for one architecture is refused by another, naming the
+    /// Moments of random values in each parameter's shape.
+    struct Fill<'a>(&'a mut Store);
+    impl ModuleVisitor for Fill<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let device = param.val().device();
+            let random = || Tensor::<D>::random(param.shape(), Distribution::Default, &device);
+            let moments = Moments::<D> {
+                m: random(),
+                v: random(),
+            };
+            self.0.insert(param.id, Box::new(moments));
+        }
+    }
+
+    /// Two stores hold the same moments, value for value, in each parameter's shape.
+    struct Same<'a>(&'a Store, &'a Store);
+    impl ModuleVisitor for Same<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let a = moments_of::<D>(self.0, param.id).unwrap();
+            let b = moments_of::<D>(self.1, param.id).unwrap();
+            for (x, y) in [(&a.m, &b.m), (&a.v, &b.v)] {
+                assert_eq!(x.dims(), y.dims());
+                assert_eq!(x.clone().into_data(), y.clone().into_data());
+            }
+        }
+    }
+
+    /// A state saved for one architecture is read back whole, value for value
+    /// and in each parameter's shape, is refused by another, naming the
     /// tensor; bytes that are no state say so.
     #[test]
     fn a_state_fits_only_its_own_architecture() {
@@ -190,19 +294,11 @@ mod tests {
         // No step yet: no moments, so nothing a model could miss... until one.
         assert!(Adam::from_safetensors(&bytes, &vae, &device).is_err());
         adam.steps = 1;
-        for (id, _, n) in names(&vae) {
-            let zeros = || Tensor::<1>::zeros([n], &device);
-            adam.moments.insert(
-                id,
-                Moments {
-                    m: zeros(),
-                    v: zeros(),
-                },
-            );
-        }
+        vae.visit(&mut Fill(&mut adam.moments));
         let bytes = pollster::block_on(adam.to_safetensors(&vae)).unwrap();
         let back = Adam::from_safetensors(&bytes, &vae, &device).unwrap();
         assert_eq!((back.steps, back.moments.len()), (1, 20));
+        vae.visit(&mut Same(&adam.moments, &back.moments));
         let err = Adam::from_safetensors(&bytes, &ae, &device).err().unwrap();
         assert!(
             err.to_string().contains("encoder.fc.weight.exp_avg"),
