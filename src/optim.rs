@@ -9,6 +9,12 @@ use crate::adam::Adam;
 /// PyTorch's `clip_grad_norm_(model.parameters(), 1.0)`.
 pub const MAX_GRAD_NORM: f32 = 1.0;
 
+/// The most elements one reduction sums alone. A reduction to one value runs
+/// in one workgroup (CubeCL gives each output one cube at most), which reads
+/// a million floats in well under a millisecond; the linear layers' gradients
+/// at latent 1024 hold four million.
+const ONE_WORKGROUP_SUMS: usize = 1 << 20;
+
 /// The sum of squares of each gradient, one `[1, 1, 1, 1]` tensor per parameter.
 struct SquaredSums<'a> {
     grads: &'a GradientsParams,
@@ -27,8 +33,13 @@ impl ModuleVisitor for SquaredSums<'_> {
             // reduces one dimension per launch.
             let mut shape = [1; 4];
             shape[4 - D..].copy_from_slice(&g.dims());
-            self.sums
-                .push(g.reshape(shape).square().sum_dims(&[0, 1, 2, 3]));
+            let mut squares = g.reshape(shape).square();
+            // One reduction is one workgroup: past a million elements the
+            // first dimension is summed first, in parallel over the others.
+            if shape.iter().product::<usize>() > ONE_WORKGROUP_SUMS {
+                squares = squares.sum_dim(4 - D);
+            }
+            self.sums.push(squares.sum_dims(&[0, 1, 2, 3]));
         }
     }
 }
@@ -82,7 +93,7 @@ mod tests {
     use crate::loss::recon_loss;
     use crate::model::AutoEncoderConfig;
     use burn::module::Module;
-    use burn::tensor::{Device, Distribution};
+    use burn::tensor::{Device, Distribution, TensorData};
 
     /// Squared norm of every gradient, read on the CPU, keyed by parameter order.
     struct ReadNorms<'a> {
@@ -152,6 +163,43 @@ mod tests {
         let norm = global_norm(&m, &grads).unwrap();
         assert!(read(norm.clone()) < 1.0);
         assert_eq!(read(clip_factor(norm, 1.0)), 1.0);
+    }
+
+    /// A gradient too large for one workgroup's sum (the linear layers' at
+    /// latent 1024) is summed in two passes, to the same norm, and one of
+    /// each rank beside it counts once.
+    #[test]
+    fn a_gradient_past_one_workgroup_counts_whole() {
+        #[derive(Module, Debug)]
+        struct Wide {
+            w: Param<Tensor<2>>,
+            b: Param<Tensor<1>>,
+        }
+        let device = Device::flex().autodiff();
+        let (rows, cols) = (1 << 11, 1 << 10);
+        assert!(rows * cols > ONE_WORKGROUP_SUMS);
+        let param = |t: Tensor<2>| Param::from_tensor(t.require_grad());
+        let wide = Wide {
+            w: param(Tensor::zeros([rows, cols], &device)),
+            b: Param::from_tensor(Tensor::zeros([3], &device).require_grad()),
+        };
+        // loss = sum(w * c) + sum(b * d): the gradients are c and d.
+        let c: Vec<f32> = (0..rows * cols)
+            .map(|k| ((k % 7) as f32 - 3.0) * 1e-3)
+            .collect();
+        let d = [0.5f32, -1.0, 2.0];
+        let ct = Tensor::<2>::from_data(TensorData::new(c.clone(), [rows, cols]), &device);
+        let dt = Tensor::<1>::from_data(TensorData::new(d.to_vec(), [3]), &device);
+        let loss = (wide.w.val() * ct).sum() + (wide.b.val() * dt).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &wide);
+        let want = c
+            .iter()
+            .chain(&d)
+            .map(|&x| (x as f64).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let got = read(global_norm(&wide, &grads).unwrap());
+        assert!((got - want).abs() / want < 1e-5, "{got} vs {want}");
     }
 
     /// One parameter vector whose gradient is whatever the test's loss says.
