@@ -10,10 +10,14 @@ use crate::adam::Adam;
 pub const MAX_GRAD_NORM: f32 = 1.0;
 
 /// The most elements one reduction sums alone. A reduction to one value runs
-/// in one workgroup (CubeCL gives each output one cube at most), which reads
-/// a million floats in well under a millisecond; the linear layers' gradients
-/// at latent 1024 hold four million.
-const ONE_WORKGROUP_SUMS: usize = 1 << 20;
+/// in one workgroup (CubeCL gives each output one cube at most): past this the
+/// first dimension is summed first, in parallel over the others. Kept well
+/// below 2^18: on Mesa's lavapipe (Firefox's WebGPU here) one-workgroup sums
+/// came out as if only their first 262,144 elements counted (a transposed
+/// convolution's weight gradient, 524,288 elements, 48 % short; a
+/// convolution's, 294,912, 5 to 7 % short), and a workgroup reads 65,536
+/// floats in microseconds anyway.
+pub const ONE_WORKGROUP_SUMS: usize = 1 << 16;
 
 /// The sum of squares of each gradient, one `[1, 1, 1, 1]` tensor per parameter.
 struct SquaredSums<'a> {
@@ -34,8 +38,7 @@ impl ModuleVisitor for SquaredSums<'_> {
             let mut shape = [1; 4];
             shape[4 - D..].copy_from_slice(&g.dims());
             let mut squares = g.reshape(shape).square();
-            // One reduction is one workgroup: past a million elements the
-            // first dimension is summed first, in parallel over the others.
+            // One reduction is one workgroup: see ONE_WORKGROUP_SUMS.
             if shape.iter().product::<usize>() > ONE_WORKGROUP_SUMS {
                 squares = squares.sum_dim(4 - D);
             }
@@ -165,9 +168,8 @@ mod tests {
         assert_eq!(read(clip_factor(norm, 1.0)), 1.0);
     }
 
-    /// A gradient too large for one workgroup's sum (the linear layers' at
-    /// latent 1024) is summed in two passes, to the same norm, and one of
-    /// each rank beside it counts once.
+    /// A gradient too large for one workgroup's sum is summed in two passes,
+    /// to the same norm, and one of each rank beside it counts once.
     #[test]
     fn a_gradient_past_one_workgroup_counts_whole() {
         #[derive(Module, Debug)]
