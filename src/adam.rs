@@ -28,8 +28,9 @@ const EPSILON: f32 = 1e-8;
 ///
 /// Not flattened: flattening a gradient that is a view (CubeCL hands a
 /// convolution's weight gradient back channels-last) is a copy kernel, and a
-/// reshape between the update's operations keeps fusion from making the
-/// update, clipping's factor included, one kernel per parameter.
+/// reshape between the update's operations splits the fused kernels that make
+/// the update, clipping's factor included (as few as one kernel's storage
+/// buffers allow: two per parameter on SwiftShader).
 struct Moments<const D: usize> {
     m: Tensor<D>,
     v: Tensor<D>,
@@ -39,14 +40,16 @@ struct Moments<const D: usize> {
 /// `Any`, taken back out at the rank of the parameter it belongs to.
 type Store = HashMap<ParamId, Box<dyn Any>>;
 
+const RANK: &str = "a parameter's moments have its rank";
+
 /// The moments of the parameter `id`, of rank `D`, if it has any yet.
 fn moments_of<const D: usize>(store: &Store, id: ParamId) -> Option<&Moments<D>> {
-    let stored = store.get(&id)?;
-    Some(
-        stored
-            .downcast_ref()
-            .expect("a parameter's moments have its rank"),
-    )
+    Some(store.get(&id)?.downcast_ref().expect(RANK))
+}
+
+/// The moments of the parameter `id`, taken out of `store`, if it has any yet.
+fn take_moments<const D: usize>(store: &mut Store, id: ParamId) -> Option<Moments<D>> {
+    Some(*store.remove(&id)?.downcast().expect(RANK))
 }
 
 #[derive(Default)]
@@ -73,17 +76,12 @@ impl ModuleMapper for Step<'_> {
             return Param::from_mapped_value(id, w, mapper);
         };
         let g = g.mul(self.scale.clone().reshape([1; D]));
-        let moments = match self.moments.remove(&id) {
-            Some(stored) => {
-                let Moments { m, v } = *stored
-                    .downcast::<Moments<D>>()
-                    .expect("a parameter's moments have its rank");
-                Moments {
-                    m: m.mul_scalar(BETA_1).add(g.clone().mul_scalar(1.0 - BETA_1)),
-                    v: v.mul_scalar(BETA_2)
-                        .add(g.square().mul_scalar(1.0 - BETA_2)),
-                }
-            }
+        let moments = match take_moments::<D>(self.moments, id) {
+            Some(Moments { m, v }) => Moments {
+                m: m.mul_scalar(BETA_1).add(g.clone().mul_scalar(1.0 - BETA_1)),
+                v: v.mul_scalar(BETA_2)
+                    .add(g.square().mul_scalar(1.0 - BETA_2)),
+            },
             None => Moments {
                 m: g.clone().mul_scalar(1.0 - BETA_1),
                 v: g.square().mul_scalar(1.0 - BETA_2),
