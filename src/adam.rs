@@ -18,6 +18,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::SafeTensors;
 
 use crate::checkpoint::{self, CheckpointError, PathStack};
+use crate::train::replay::write_into;
+
+mod held;
 
 const BETA_1: f32 = 0.9;
 const BETA_2: f32 = 0.999;
@@ -58,6 +61,64 @@ pub struct Adam {
     /// Steps taken: PyTorch's per-parameter `step`, the same for every
     /// parameter here (each step has a gradient for all of them).
     steps: i32,
+    /// The next step's [`Corrections`] in buffers that outlive the step, for
+    /// a captured step (`train/replay.rs`): a replay reads its numbers where
+    /// the capture found them, so they are rewritten there, not uploaded anew.
+    pinned: Option<Corrections>,
+}
+
+/// The two numbers of Adam's update that change with the step count t:
+/// `sqrt(1 - b2^t) / (1 - b1^t)` and `eps * sqrt(1 - b2^t)`.
+// One value per optimiser, cloned once a step: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+enum Corrections {
+    /// Scalars of the kernels: the usual step (as few kernels as the storage
+    /// buffers of one allow: two tensors more split each parameter's update
+    /// into one more kernel, +25 launches a step).
+    Scalars { factor: f32, eps: f32 },
+    /// `[1]` tensors that outlive the step: a captured step reads them where
+    /// the capture found them, so they are rewritten there before each replay.
+    Pinned { factor: Tensor<1>, eps: Tensor<1> },
+}
+
+impl Corrections {
+    fn of_step(steps: i32) -> [f32; 2] {
+        let bias_2 = (1.0 - BETA_2.powi(steps)).sqrt();
+        [bias_2 / (1.0 - BETA_1.powi(steps)), EPSILON * bias_2]
+    }
+
+    fn scalars(steps: i32) -> Self {
+        let [factor, eps] = Self::of_step(steps);
+        Corrections::Scalars { factor, eps }
+    }
+
+    /// Step `steps`' numbers in `into`'s buffers, or in new ones.
+    fn pinned(steps: i32, into: Option<Corrections>, device: &Device) -> Self {
+        let [factor, eps] =
+            Self::of_step(steps).map(|x| Tensor::from_data(TensorData::new(vec![x], [1]), device));
+        match into {
+            Some(Corrections::Pinned { factor: f, eps: e }) => Corrections::Pinned {
+                factor: write_into(f, factor),
+                eps: write_into(e, eps),
+            },
+            _ => Corrections::Pinned { factor, eps },
+        }
+    }
+
+    /// Burn's arrangement of PyTorch's update, kept to the operation so that
+    /// the parity tests' numbers stay what they were:
+    /// m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps).
+    fn update<const D: usize>(&self, m: Tensor<D>, v: Tensor<D>) -> Tensor<D> {
+        match self {
+            Corrections::Scalars { factor, eps } => {
+                m.mul_scalar(*factor).div(v.sqrt().add_scalar(*eps))
+            }
+            Corrections::Pinned { factor, eps } => m
+                .mul(factor.clone().reshape([1; D]))
+                .div(v.sqrt().add(eps.clone().reshape([1; D]))),
+        }
+    }
 }
 
 struct Step<'a> {
@@ -66,7 +127,7 @@ struct Step<'a> {
     /// What every gradient is multiplied by first (global clipping's factor), `[1]`.
     scale: Tensor<1>,
     lr: f64,
-    steps: i32,
+    corrections: Corrections,
 }
 
 impl ModuleMapper for Step<'_> {
@@ -87,16 +148,9 @@ impl ModuleMapper for Step<'_> {
                 v: g.square().mul_scalar(1.0 - BETA_2),
             },
         };
-        // Burn's arrangement of PyTorch's update, kept to the operation so
-        // that the parity tests' numbers stay what they were:
-        // m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps).
-        let bias_2 = (1.0 - BETA_2.powi(self.steps)).sqrt();
-        let factor = bias_2 / (1.0 - BETA_1.powi(self.steps));
-        let update = moments
-            .m
-            .clone()
-            .mul_scalar(factor)
-            .div(moments.v.clone().sqrt().add_scalar(EPSILON * bias_2))
+        let update = self
+            .corrections
+            .update(moments.m.clone(), moments.v.clone())
             .mul_scalar(self.lr);
         self.moments.insert(id, Box::new(moments));
         let grad = w.is_require_grad();
@@ -186,13 +240,45 @@ impl Adam {
         scale: Tensor<1>,
     ) -> M {
         self.steps += 1;
+        let corrections = match &self.pinned {
+            Some(pinned) => pinned.clone(),
+            None => Corrections::scalars(self.steps),
+        };
         model.map(&mut Step {
             moments: &mut self.moments,
             grads: &mut grads,
             scale,
             lr,
-            steps: self.steps,
+            corrections,
         })
+    }
+
+    /// From now on the steps read their bias corrections from two buffers
+    /// that [`refresh_pinned`](Self::refresh_pinned) rewrites in place.
+    pub(crate) fn pin(&mut self, device: &Device) {
+        self.pinned = Some(Corrections::pinned(self.steps + 1, None, device));
+    }
+
+    /// Back to scalars, and to new buffers each step.
+    pub(crate) fn unpin(&mut self) {
+        self.pinned = None;
+    }
+
+    pub(crate) fn is_pinned(&self) -> bool {
+        self.pinned.is_some()
+    }
+
+    /// The pinned buffers hold the next step's corrections.
+    pub(crate) fn refresh_pinned(&mut self, device: &Device) {
+        if let Some(pinned) = self.pinned.take() {
+            self.pinned = Some(Corrections::pinned(self.steps + 1, Some(pinned), device));
+        }
+    }
+
+    /// Count a step taken outside [`step`](Self::step) (a replay), or take back
+    /// one that only a capture recorded (`-1`).
+    pub(crate) fn count_steps(&mut self, by: i32) {
+        self.steps += by;
     }
 
     pub fn steps(&self) -> usize {
@@ -241,6 +327,7 @@ impl Adam {
             None => Ok(Adam {
                 moments: load.moments,
                 steps,
+                pinned: None,
             }),
         }
     }

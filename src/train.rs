@@ -23,6 +23,8 @@ use crate::schedule::KlWeight;
 // The test pass and pictures, and the model's files: more of `impl Trainer`.
 mod eval;
 mod persist;
+pub(crate) mod replay;
+pub use replay::StepGraph;
 /// Samples drawn from the fixed noise (a 10x10 grid).
 pub const SAMPLE_COUNT: usize = 100;
 /// Test images shown beside their reconstructions, as in the exercise.
@@ -216,6 +218,16 @@ impl Trainer {
     /// (`ZFrom::Noise` on [`device`](Self::device)): tests repeat PyTorch's
     /// steps with PyTorch's noise.
     pub fn train_on_with(&mut self, x: Tensor<4>, z: ZFrom) -> Result<(), TrainError> {
+        if self.optim.is_pinned() {
+            // Its result would go to new buffers, where the replays never look.
+            return Err(TrainError::Argument(
+                "a step is captured: replay it, or release the graph first".into(),
+            ));
+        }
+        self.take_step(x, z)
+    }
+
+    fn take_step(&mut self, x: Tensor<4>, z: ZFrom) -> Result<(), TrainError> {
         let batch = x.dims()[0];
         if batch == 0 {
             return Err(TrainError::NoData);
