@@ -54,6 +54,7 @@ macro_rules! peek {
 // posterior: `explore.rs` bound for the page), a child module so that it
 // shares the run's state and the borrow macros.
 mod explore;
+mod graph;
 
 /// A constructor's settings, backend name (WebGPU unless "cpu") and device.
 async fn setup(
