@@ -224,10 +224,17 @@ impl Trainer {
                 "a step is captured: replay it, or release the graph first".into(),
             ));
         }
-        self.take_step(x, z)
+        self.take_step(x, z, None)
     }
 
-    fn take_step(&mut self, x: Tensor<4>, z: ZFrom) -> Result<(), TrainError> {
+    /// One step; `pinned_beta` (`[1]`, without autodiff) weighs the KL in place
+    /// of the schedule's β as a scalar: a captured step reads it from a buffer.
+    fn take_step(
+        &mut self,
+        x: Tensor<4>,
+        z: ZFrom,
+        pinned_beta: Option<Tensor<1>>,
+    ) -> Result<(), TrainError> {
         let batch = x.dims()[0];
         if batch == 0 {
             return Err(TrainError::NoData);
@@ -245,7 +252,13 @@ impl Trainer {
             _ => kl.clone(),
         };
         let total = match (kl_term, weight) {
-            (Some(k), KlWeight::Beta(beta)) => recon.clone() + k.mul_scalar(beta),
+            (Some(k), KlWeight::Beta(beta)) => {
+                recon.clone()
+                    + match pinned_beta {
+                        Some(b) => k.mul(Tensor::from_inner(b)),
+                        None => k.mul_scalar(beta),
+                    }
+            }
             (Some(k), KlWeight::Capacity { gamma, capacity }) => {
                 recon.clone() + capacity_term(k, gamma, capacity)
             }

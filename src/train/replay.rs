@@ -6,22 +6,24 @@
 //! A replay reruns the recorded kernels on the recorded buffers with the
 //! recorded scalars. So everything that changes from step to step lives in a
 //! buffer the capture read and is rewritten in place between replays: the
-//! batch, Adam's bias corrections (`Adam::pin`), and the weights and moments,
-//! which the step itself copies back into the buffers it read
-//! (`adam/held.rs`). The capture run records without executing: the step it
+//! batch, the VAE's noise and β ([`Inputs`]), Adam's bias corrections
+//! (`Adam::pin`), and the weights and moments, which the step itself copies
+//! back into the buffers it read (`adam/held.rs`). What stays recorded as a
+//! constant (the objective, free bits' floor, the learning rate) is checked
+//! before each replay. The capture run records without executing: the step it
 //! recorded is taken back and the first replay runs it.
 //!
 //! Burn's `burn::tensor::capture` cannot be used in a page: its warm-up waits
 //! for the device with a blocking sync, which never returns where the
 //! device's answer needs the event loop. The warm-up here awaits a read.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use burn_backend::{Backend, BackendGraph};
 use burn_dispatch::Dispatch;
 
 use super::{Pending, TrainError, Trainer};
-use crate::loss::LossMode;
 use crate::net::{Net, ZFrom};
+use crate::schedule::KlWeight;
 
 /// Steps run in the captured arrangement before the capture, each awaited:
 /// fusion settles its kernels and the memory pools their buffers (as Burn's
@@ -50,6 +52,46 @@ pub struct StepGraph {
     values: Tensor<1>,
     /// The batch size of the recorded step, until a replay takes it.
     next: Option<usize>,
+    inputs: Inputs,
+    /// Free bits' floor, a constant of the recorded kernels.
+    free_bits: f32,
+}
+
+/// What a VAE step takes besides the batch that changes from step to step,
+/// in buffers (without autodiff) that a replay reads: the noise of the
+/// reparameterisation and β. The AE's step takes neither.
+struct Inputs {
+    noise: Option<Tensor<2>>,
+    beta: Option<Tensor<1>>,
+}
+
+impl Inputs {
+    fn new(vae: bool, batch: usize, latent: usize, device: &Device) -> Self {
+        Inputs {
+            noise: vae.then(|| Tensor::zeros([batch, latent], device)),
+            beta: vae.then(|| Tensor::zeros([1], device)),
+        }
+    }
+
+    /// The next step's: noise drawn as the usual step draws it (one draw a
+    /// step, from the device's generator) and its β.
+    fn refresh(&mut self, weight: KlWeight, device: &Device) {
+        if let Some(noise) = self.noise.take() {
+            let fresh = Tensor::random(noise.dims(), Distribution::Normal(0.0, 1.0), device);
+            self.noise = Some(write_into(noise, fresh));
+        }
+        if let Some(beta) = self.beta.take() {
+            let value = Tensor::from_data(TensorData::new(vec![weight.beta()], [1]), device);
+            self.beta = Some(write_into(beta, value));
+        }
+    }
+
+    fn z(&self) -> ZFrom {
+        match &self.noise {
+            Some(noise) => ZFrom::Noise(Tensor::from_inner(noise.clone())),
+            None => ZFrom::Sample,
+        }
+    }
 }
 
 fn graph_error(what: &str, e: impl std::fmt::Debug) -> TrainError {
@@ -58,12 +100,12 @@ fn graph_error(what: &str, e: impl std::fmt::Debug) -> TrainError {
 
 impl Trainer {
     /// One step that leaves the weights and moments in the buffers it read.
-    fn step_in_place(&mut self, x: Tensor<4>) -> Result<(), TrainError> {
+    fn step_in_place(&mut self, x: Tensor<4>, inputs: &Inputs) -> Result<(), TrainError> {
         let held = match self.net() {
             Net::Ae(m) => self.optim.hold(m),
             Net::Vae(m) => self.optim.hold(m),
         };
-        self.take_step(x, ZFrom::Sample)?;
+        self.take_step(x, inputs.z(), inputs.beta.clone())?;
         self.net = Some(
             match self.net.take().expect("model present between steps") {
                 Net::Ae(m) => Net::Ae(self.optim.write_back(m, held)),
@@ -73,20 +115,32 @@ impl Trainer {
         Ok(())
     }
 
+    /// Whether the next step can be the recorded one: the objective and free
+    /// bits' floor are constants of its kernels.
+    fn check_recordable(&self, free_bits: f32) -> Result<(), TrainError> {
+        if let KlWeight::Capacity { .. } = self.kl_weight() {
+            return Err(TrainError::Argument(
+                "graph capture: the capacity objective's step cannot be replayed yet".into(),
+            ));
+        }
+        if self.config.free_bits != free_bits {
+            return Err(TrainError::Argument(
+                "graph replay: free bits changed since the capture; release the graph and capture again"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Record a training step, for batches shaped like `next_batch`'s. Takes
     /// the steps it warms up with on the batches `next_batch` gives, in order,
     /// as usual steps of the run; the batch after them is the recorded step's,
-    /// which the first [`replay_step`](Self::replay_step) takes. The AE only:
-    /// the VAE's noise and β would be recorded as constants.
+    /// which the first [`replay_step`](Self::replay_step) takes.
     pub async fn capture_step(
         &mut self,
         mut next_batch: impl FnMut() -> Tensor<4>,
     ) -> Result<StepGraph, TrainError> {
-        if self.config.loss_mode != LossMode::Ae {
-            return Err(TrainError::Argument(
-                "graph capture: only the AE's step can be replayed yet".into(),
-            ));
-        }
+        self.check_recordable(self.config.free_bits)?;
         if self.optim.steps() == 0 {
             // The first step creates the moments: its kernels are not a later step's.
             self.train_on(next_batch())?;
@@ -109,15 +163,20 @@ impl Trainer {
     ) -> Result<StepGraph, TrainError> {
         let dispatch = inner.as_dispatch();
         let mut x = next_batch().detach().inner();
+        let vae = matches!(self.net(), Net::Vae(_));
+        let mut inputs = Inputs::new(vae, x.dims()[0], self.config.latent_size, &inner);
         Dispatch::graph_prepare(dispatch).map_err(|e| graph_error("prepare", e))?;
         for _ in 0..WARMUP_STEPS {
-            self.step_in_place(Tensor::from_inner(x.clone()))?;
+            inputs.refresh(self.kl_weight(), &inner);
+            self.step_in_place(Tensor::from_inner(x.clone()), &inputs)?;
             self.optim.refresh_pinned(&inner);
             x = write_into(x, next_batch().detach().inner());
             self.flush_metrics().await?;
         }
+        // Recorded with the last warm-up step's noise and β in the buffers:
+        // the first replay draws its own.
         Dispatch::graph_start_capture(dispatch).map_err(|e| graph_error("start", e))?;
-        let recorded = self.step_in_place(Tensor::from_inner(x.clone()));
+        let recorded = self.step_in_place(Tensor::from_inner(x.clone()), &inputs);
         let graph = Dispatch::graph_stop_capture(dispatch);
         recorded?;
         let graph = graph.map_err(|e| graph_error("stop", e))?;
@@ -131,6 +190,8 @@ impl Trainer {
             x: Some(x),
             values,
             next: Some(batch),
+            inputs,
+            free_bits: self.config.free_bits,
         })
     }
 
@@ -143,6 +204,7 @@ impl Trainer {
                 "graph replay: the recorded step comes first (replay_recorded_step)".into(),
             ));
         }
+        self.check_recordable(graph.free_bits)?;
         let fixed = graph.x.take().expect("the graph's batch");
         if fixed.dims() != x.dims() {
             let dims = fixed.dims();
@@ -159,6 +221,7 @@ impl Trainer {
 
     /// The step the capture recorded, on the batch it was given.
     pub fn replay_recorded_step(&mut self, graph: &mut StepGraph) -> Result<(), TrainError> {
+        self.check_recordable(graph.free_bits)?;
         let batch = graph.next.take().ok_or_else(|| {
             TrainError::Argument("graph replay: the recorded step was taken already".into())
         })?;
@@ -174,10 +237,11 @@ impl Trainer {
 
     fn replay(&mut self, graph: &mut StepGraph, batch: usize) -> Result<(), TrainError> {
         let weight = self.kl_weight();
+        graph.inputs.refresh(weight, &graph.device);
         self.optim.count_steps(1);
         // Safety: the graph's buffers are alive (the model's and Adam's
-        // tensors, the batch and losses here, the rest in pages the graph
-        // guards), and everything runs on this thread's one stream.
+        // tensors, the batch, inputs and losses here, the rest in pages the
+        // graph guards), and everything runs on this thread's one stream.
         unsafe { Dispatch::graph_replay(graph.device.as_dispatch(), &graph.graph) }
             .map_err(|e| graph_error("replay", e))?;
         self.optim.refresh_pinned(&graph.device);
