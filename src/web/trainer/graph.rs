@@ -24,7 +24,7 @@ fn indices(k: usize, batch: usize, n: usize) -> Vec<usize> {
 
 #[wasm_bindgen]
 impl WebTrainer {
-    /// Capture the AE's step (after its warm-up steps). Resolves to `{captureMillis}`.
+    /// Capture the step (after its warm-up steps). Resolves to `{captureMillis}`.
     pub async fn bench_graph_capture(&self) -> Result<JsValue, JsValue> {
         let state = self.state.clone();
         let mut s = lock!(state);
