@@ -207,8 +207,19 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
             .map_err(|e| e.to_string())
             .unwrap();
         assert_eq!((k, replayed.history().len()), (5, 4));
+        // Out of order, or a batch of another size: refused, nothing taken.
+        let early = replayed.replay_step(&mut graph, batch(5)).unwrap_err();
+        assert!(
+            early.to_string().contains("recorded step comes first"),
+            "{early}"
+        );
         at(&mut replayed, 4);
         replayed.replay_recorded_step(&mut graph).unwrap();
+        let again = replayed.replay_recorded_step(&mut graph).unwrap_err();
+        assert!(again.to_string().contains("taken already"), "{again}");
+        let odd = Images::batch(&host, &[5], &on);
+        let odd = replayed.replay_step(&mut graph, odd).unwrap_err();
+        assert!(odd.to_string().contains("recorded for"), "{odd}");
         for k in 5..8 {
             at(&mut replayed, k);
             replayed.replay_step(&mut graph, batch(k)).unwrap();
@@ -275,6 +286,18 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
             "{loss_mode:?} weights differ by up to {worst}"
         );
     }
+    // The capacity objective's weight is two numbers in another formula: not yet.
+    let capacity = TrainConfig {
+        loss_mode: LossMode::Vae,
+        beta_mode: BetaSchedule::Capacity,
+        latent_size: 16,
+        batch_size: 2,
+        ..TrainConfig::default()
+    };
+    let mut t = Trainer::new(capacity, &gpu).unwrap();
+    let refused = t.capture_step(|| batch(0)).await.err().unwrap().to_string();
+    assert!(refused.contains("capacity"), "{refused}");
+    assert!(t.history().is_empty(), "refused before any step");
 }
 
 #[wasm_bindgen_test]
