@@ -56,6 +56,9 @@ pub enum TrainError {
     Argument(String),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// Capturing or replaying a step's graph failed (`train/replay.rs`).
+    #[error("graph capture: {0}")]
+    Graph(String),
 }
 
 /// Losses of one training step, as read back from the device.

@@ -22,6 +22,7 @@ use burn_backend::{Backend, BackendGraph};
 use burn_dispatch::Dispatch;
 
 use super::{Pending, TrainError, Trainer};
+use crate::adam::Adam;
 use crate::net::{Net, ZFrom};
 use crate::schedule::KlWeight;
 
@@ -94,8 +95,22 @@ impl Inputs {
     }
 }
 
+/// Whether two SafeTensors files hold the same tensors, byte for byte
+/// (their metadata aside: a map, in no fixed order).
+fn same_tensors(a: &[u8], b: &[u8]) -> Result<bool, TrainError> {
+    let parse = |bytes| {
+        safetensors::SafeTensors::deserialize(bytes)
+            .map_err(|e| TrainError::Graph(format!("reading the state: {e}")))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    Ok(a.len() == b.len()
+        && a.tensors()
+            .iter()
+            .all(|(name, t)| b.tensor(name).is_ok_and(|u| u.data() == t.data())))
+}
+
 fn graph_error(what: &str, e: impl std::fmt::Debug) -> TrainError {
-    TrainError::Device(format!("graph capture: {what}: {e:?}"))
+    TrainError::Graph(format!("{what}: {e:?}"))
 }
 
 impl Trainer {
@@ -173,17 +188,29 @@ impl Trainer {
             x = write_into(x, next_batch().detach().inner());
             self.flush_metrics().await?;
         }
+        let before = (self.save().await?, self.optimizer_state().await?);
         // Recorded with the last warm-up step's noise and β in the buffers:
         // the first replay draws its own.
         Dispatch::graph_start_capture(dispatch).map_err(|e| graph_error("start", e))?;
         let recorded = self.step_in_place(Tensor::from_inner(x.clone()), &inputs);
         let graph = Dispatch::graph_stop_capture(dispatch);
         recorded?;
-        let graph = graph.map_err(|e| graph_error("stop", e))?;
         // Recorded, not run: the first replay takes this step, on `x` as it is.
         let Pending { values, batch, .. } = self.pending.pop().expect("the recorded step's losses");
         self.step -= 1;
         self.optim.count_steps(-1);
+        // Nothing ran, so a step that left its results where it read them
+        // leaves the weights and moments as they were; one whose results went
+        // to new buffers (a copy where an in-place write was meant) leaves
+        // them in buffers nothing has written, and replays would not train.
+        let after = (self.save().await?, self.optimizer_state().await?);
+        if !same_tensors(&before.0, &after.0)? || !same_tensors(&before.1, &after.1)? {
+            self.restore(&before.0, &before.1)?;
+            return Err(TrainError::Graph(
+                "the recorded step did not leave its results where it read them; the run goes on from before the capture".into(),
+            ));
+        }
+        let graph = graph.map_err(|e| graph_error("stop", e))?;
         Ok(StepGraph {
             device: inner,
             graph,
@@ -228,6 +255,19 @@ impl Trainer {
         self.replay(graph, batch)
     }
 
+    /// The weights and moments of `model` and `optimizer` (as `save` and
+    /// `optimizer_state` wrote them), back in fresh buffers, unpinned.
+    fn restore(&mut self, model: &[u8], optimizer: &[u8]) -> Result<(), TrainError> {
+        let (net, _, _) = Net::from_safetensors(model, &self.device)?;
+        let inner = self.device.clone().inner();
+        self.optim = match &net {
+            Net::Ae(m) => Adam::from_safetensors(optimizer, m, &inner),
+            Net::Vae(m) => Adam::from_safetensors(optimizer, m, &inner),
+        }?;
+        self.net = Some(net);
+        Ok(())
+    }
+
     /// Back to the usual steps: the model and moments stay where they are,
     /// and the graph's buffers are let go.
     pub fn release_graph(&mut self, graph: StepGraph) {
@@ -236,6 +276,11 @@ impl Trainer {
     }
 
     fn replay(&mut self, graph: &mut StepGraph, batch: usize) -> Result<(), TrainError> {
+        if !self.optim.is_pinned() {
+            return Err(TrainError::Argument(
+                "graph replay: the model changed since the capture (loaded or restored); capture again".into(),
+            ));
+        }
         let weight = self.kl_weight();
         graph.inputs.refresh(weight, &graph.device);
         self.optim.count_steps(1);
