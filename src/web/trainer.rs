@@ -19,6 +19,8 @@ struct State {
     driver: EpochDriver,
     /// The worker's files; each call takes a snapshot of them (no copy).
     data: Option<Rc<RefCell<CifarFiles>>>,
+    /// A step captured by the benchmark hooks (`graph.rs`), freed with the run.
+    graph: Option<crate::train::StepGraph>,
 }
 
 impl State {
@@ -69,7 +71,11 @@ async fn setup(
 
 impl WebTrainer {
     fn of(driver: EpochDriver, backend: String) -> WebTrainer {
-        let state = State { driver, data: None };
+        let state = State {
+            driver,
+            data: None,
+            graph: None,
+        };
         WebTrainer {
             state: Rc::new(RefCell::new(state)),
             backend,

@@ -1,18 +1,11 @@
 //! Benchmark hooks for a replayed training step (issue 21, `train/replay.rs`):
 //! `www/bench.html?graph=1` times replayed steps against the usual ones.
 
-use std::cell::RefCell;
-
 use wasm_bindgen::prelude::*;
 
 use super::super::{err, now_ms, to_js};
-use super::WebTrainer;
+use super::{State, WebTrainer};
 use crate::dataset::Images;
-use crate::train::StepGraph;
-
-thread_local! {
-    static GRAPH: RefCell<Option<StepGraph>> = const { RefCell::new(None) };
-}
 
 /// The batch of step `k`: consecutive images from a step-dependent start.
 fn indices(k: usize, batch: usize, n: usize) -> Vec<usize> {
@@ -39,7 +32,7 @@ impl WebTrainer {
             .capture_step(|| data.train.batch(&first, &device))
             .await
             .map_err(err)?;
-        GRAPH.with(|g| *g.borrow_mut() = Some(graph));
+        s.graph = Some(graph);
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Out {
@@ -56,23 +49,20 @@ impl WebTrainer {
         let state = self.state.clone();
         let mut s = lock!(state);
         let data = s.data();
-        let trainer = s.driver.trainer_mut();
+        let State { driver, graph, .. } = &mut *s;
+        let graph = graph.as_mut().ok_or_else(|| err("no step captured"))?;
+        let trainer = driver.trainer_mut();
         let batch = trainer.config().batch_size.min(data.train.len());
         let mut batch_millis = 0.0;
-        GRAPH.with(|g| -> Result<(), JsValue> {
-            let mut g = g.borrow_mut();
-            let graph = g.as_mut().ok_or_else(|| err("no step captured"))?;
-            trainer.replay_recorded_step(graph).map_err(err)?;
-            for k in 1..steps as usize {
-                let t = now_ms();
-                let x = data
-                    .train
-                    .batch(&indices(k, batch, data.train.len()), trainer.device());
-                batch_millis += now_ms() - t;
-                trainer.replay_step(graph, x).map_err(err)?;
-            }
-            Ok(())
-        })?;
+        trainer.replay_recorded_step(graph).map_err(err)?;
+        for k in 1..steps as usize {
+            let t = now_ms();
+            let x = data
+                .train
+                .batch(&indices(k, batch, data.train.len()), trainer.device());
+            batch_millis += now_ms() - t;
+            trainer.replay_step(graph, x).map_err(err)?;
+        }
         let losses: Vec<f32> = trainer
             .flush_metrics()
             .await
