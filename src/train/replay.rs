@@ -9,9 +9,9 @@
 //! batch, the VAE's noise and β ([`Inputs`]), Adam's bias corrections
 //! (`Adam::pin`), and the weights and moments, which the step itself copies
 //! back into the buffers it read (`adam/held.rs`). What stays recorded as a
-//! constant (the objective, free bits' floor, the learning rate) is checked
-//! before each replay. The capture run records without executing: the step it
-//! recorded is taken back and the first replay runs it.
+//! constant and could change during a run (the objective, free bits' floor)
+//! is checked before each replay. The capture run records without executing:
+//! the step it recorded is taken back and the first replay runs it.
 //!
 //! Burn's `burn::tensor::capture` cannot be used in a page: its warm-up waits
 //! for the device with a blocking sync, which never returns where the
@@ -177,21 +177,36 @@ impl Trainer {
         next_batch: &mut impl FnMut() -> Tensor<4>,
     ) -> Result<StepGraph, TrainError> {
         let dispatch = inner.as_dispatch();
-        let mut x = next_batch().detach().inner();
+        // An `Option` so that each refresh takes the only handle (written in place).
+        let mut x = Some(next_batch().detach().inner());
         let vae = matches!(self.net(), Net::Vae(_));
-        let mut inputs = Inputs::new(vae, x.dims()[0], self.config.latent_size, &inner);
+        let batch_size = x.as_ref().map_or(0, |x| x.dims()[0]);
+        let mut inputs = Inputs::new(vae, batch_size, self.config.latent_size, &inner);
         Dispatch::graph_prepare(dispatch).map_err(|e| graph_error("prepare", e))?;
-        for _ in 0..WARMUP_STEPS {
-            inputs.refresh(self.kl_weight(), &inner);
-            self.step_in_place(Tensor::from_inner(x.clone()), &inputs)?;
-            self.optim.refresh_pinned(&inner);
-            x = write_into(x, next_batch().detach().inner());
-            self.flush_metrics().await?;
-        }
-        let before = (self.save().await?, self.optimizer_state().await?);
-        // Recorded with the last warm-up step's noise and β in the buffers:
-        // the first replay draws its own.
-        Dispatch::graph_start_capture(dispatch).map_err(|e| graph_error("start", e))?;
+        let mut warm_up = async || -> Result<_, TrainError> {
+            for _ in 0..WARMUP_STEPS {
+                inputs.refresh(self.kl_weight(), &inner);
+                let fixed = x.take().expect("the batch buffer");
+                self.step_in_place(Tensor::from_inner(fixed.clone()), &inputs)?;
+                self.optim.refresh_pinned(&inner);
+                x = Some(write_into(fixed, next_batch().detach().inner()));
+                self.flush_metrics().await?;
+            }
+            let before = (self.save().await?, self.optimizer_state().await?);
+            // Recorded with the last warm-up step's noise and β in the
+            // buffers: the first replay draws its own.
+            Dispatch::graph_start_capture(dispatch).map_err(|e| graph_error("start", e))?;
+            Ok(before)
+        };
+        let before = match warm_up().await {
+            Ok(before) => before,
+            Err(e) => {
+                // A capture prepared and never recorded holds the stream until closed.
+                let _ = Dispatch::graph_stop_capture(dispatch);
+                return Err(e);
+            }
+        };
+        let x = x.expect("the batch buffer");
         let recorded = self.step_in_place(Tensor::from_inner(x.clone()), &inputs);
         let graph = Dispatch::graph_stop_capture(dispatch);
         recorded?;
