@@ -18,6 +18,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::SafeTensors;
 
 use crate::checkpoint::{self, CheckpointError, PathStack};
+
 mod corrections;
 mod held;
 

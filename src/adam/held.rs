@@ -6,9 +6,7 @@
 //! contract (where a result goes is fusion's choice), so the step's results
 //! are copied back into the buffers it started from, as its last kernels.
 
-use std::collections::HashMap;
-
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 
 use super::{Adam, Moments, RANK, Store, moments_of, take_moments};
@@ -41,7 +39,7 @@ impl ModuleVisitor for Hold<'_> {
 
 struct WriteBack<'a> {
     moments: &'a mut Store,
-    held: HashMap<ParamId, Box<dyn std::any::Any>>,
+    held: Store,
 }
 
 impl ModuleMapper for WriteBack<'_> {

@@ -59,16 +59,7 @@ impl Trainer {
         };
         let mut trainer = Trainer::new(config, device)?;
         trainer.load(model)?;
-        let inner = trainer.device.clone().inner();
-        let adam = match trainer.net() {
-            Net::Ae(m) => Adam::from_safetensors(optimizer, m, &inner),
-            Net::Vae(m) => Adam::from_safetensors(optimizer, m, &inner),
-        };
-        trainer.optim = adam.map_err(|e| {
-            TrainError::Argument(format!(
-                "the saved optimiser state does not fit this model: {e}"
-            ))
-        })?;
+        trainer.optim = trainer.optimizer_from(optimizer)?;
         trainer.set_epoch(epochs);
         trainer.step = steps;
         Ok(trainer)
@@ -94,6 +85,21 @@ impl Trainer {
         trainer.set_epoch(epochs.unwrap_or(0));
         trainer.step = steps.unwrap_or(0);
         Ok(trainer)
+    }
+
+    /// Adam's state as [`optimizer_state`](Self::optimizer_state) wrote it,
+    /// for this trainer's model.
+    pub(super) fn optimizer_from(&self, optimizer: &[u8]) -> Result<Adam, TrainError> {
+        let inner = self.device.clone().inner();
+        match self.net() {
+            Net::Ae(m) => Adam::from_safetensors(optimizer, m, &inner),
+            Net::Vae(m) => Adam::from_safetensors(optimizer, m, &inner),
+        }
+        .map_err(|e| {
+            TrainError::Argument(format!(
+                "the saved optimiser state does not fit this model: {e}"
+            ))
+        })
     }
 
     /// Replace the weights with a saved model of the same architecture and

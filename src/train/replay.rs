@@ -22,7 +22,7 @@ use burn_backend::{Backend, BackendGraph};
 use burn_dispatch::Dispatch;
 
 use super::{Pending, TrainError, Trainer};
-use crate::adam::Adam;
+use crate::checkpoint;
 use crate::net::{Net, ZFrom};
 use crate::schedule::KlWeight;
 
@@ -98,11 +98,7 @@ impl Inputs {
 /// Whether two SafeTensors files hold the same tensors, byte for byte
 /// (their metadata aside: a map, in no fixed order).
 fn same_tensors(a: &[u8], b: &[u8]) -> Result<bool, TrainError> {
-    let parse = |bytes| {
-        safetensors::SafeTensors::deserialize(bytes)
-            .map_err(|e| TrainError::Graph(format!("reading the state: {e}")))
-    };
-    let (a, b) = (parse(a)?, parse(b)?);
+    let (a, b) = (checkpoint::parse(a)?, checkpoint::parse(b)?);
     Ok(a.len() == b.len()
         && a.tensors()
             .iter()
@@ -274,12 +270,8 @@ impl Trainer {
     /// `optimizer_state` wrote them), back in fresh buffers, unpinned.
     fn restore(&mut self, model: &[u8], optimizer: &[u8]) -> Result<(), TrainError> {
         let (net, _, _) = Net::from_safetensors(model, &self.device)?;
-        let inner = self.device.clone().inner();
-        self.optim = match &net {
-            Net::Ae(m) => Adam::from_safetensors(optimizer, m, &inner),
-            Net::Vae(m) => Adam::from_safetensors(optimizer, m, &inner),
-        }?;
         self.net = Some(net);
+        self.optim = self.optimizer_from(optimizer)?;
         Ok(())
     }
 
