@@ -20,7 +20,8 @@ use safetensors::SafeTensors;
 use crate::checkpoint::{self, CheckpointError, PathStack};
 
 mod corrections;
-mod held;
+#[cfg(target_arch = "wasm32")]
+mod in_place;
 
 use corrections::Corrections;
 
@@ -76,6 +77,10 @@ struct Step<'a> {
     scale: Tensor<1>,
     lr: f64,
     corrections: Corrections,
+    /// The corrections as the in-place kernel reads them, uploaded once a
+    /// step (an upload between launches costs WebGPU a queue submit).
+    #[cfg(target_arch = "wasm32")]
+    values: Option<Tensor<1>>,
 }
 
 impl ModuleMapper for Step<'_> {
@@ -84,6 +89,10 @@ impl ModuleMapper for Step<'_> {
         let Some(g) = self.grads.remove::<D>(id) else {
             return Param::from_mapped_value(id, w, mapper);
         };
+        #[cfg(target_arch = "wasm32")]
+        if in_place::applies(&g.device()) {
+            return self.in_place(id, w, g, mapper);
+        }
         let g = g.mul(self.scale.clone().reshape([1; D]));
         let moments = match take_moments::<D>(self.moments, id) {
             Some(Moments { m, v }) => Moments {
@@ -103,6 +112,42 @@ impl ModuleMapper for Step<'_> {
         self.moments.insert(id, Box::new(moments));
         let grad = w.is_require_grad();
         let w = w.inner().sub(update);
+        Param::from_mapped_value(id, Tensor::from_inner(w).set_require_grad(grad), mapper)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Step<'_> {
+    /// The step of `map_float` as one kernel that leaves the weight and
+    /// moments in their buffers (`in_place.rs`); a first step's moments start
+    /// at zero, which gives the tensor path's first moments exactly.
+    fn in_place<const D: usize>(
+        &mut self,
+        id: ParamId,
+        w: Tensor<D>,
+        g: Tensor<D>,
+        mapper: burn::module::ParamMapper<Tensor<D>>,
+    ) -> Param<Tensor<D>> {
+        let device = g.device();
+        let Moments { m, v } = take_moments::<D>(self.moments, id).unwrap_or_else(|| Moments {
+            m: Tensor::zeros(g.shape(), &device),
+            v: Tensor::zeros(g.shape(), &device),
+        });
+        let grad = w.is_require_grad();
+        let corrections = self
+            .values
+            .get_or_insert_with(|| self.corrections.values(&device))
+            .clone();
+        let (w, m, v) = in_place::step(
+            w.inner(),
+            m,
+            v,
+            g,
+            self.scale.clone(),
+            corrections,
+            self.lr as f32,
+        );
+        self.moments.insert(id, Box::new(Moments { m, v }));
         Param::from_mapped_value(id, Tensor::from_inner(w).set_require_grad(grad), mapper)
     }
 }
@@ -198,10 +243,12 @@ impl Adam {
             scale,
             lr,
             corrections,
+            #[cfg(target_arch = "wasm32")]
+            values: None,
         })
     }
 
-    /// From now on the steps read their bias corrections from two buffers
+    /// From now on the steps read their bias corrections from a buffer
     /// that [`refresh_pinned`](Self::refresh_pinned) rewrites in place.
     pub(crate) fn pin(&mut self, device: &Device) {
         self.pinned = Some(Corrections::pinned(self.steps + 1, None, device));

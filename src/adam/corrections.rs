@@ -16,9 +16,10 @@ pub(super) enum Corrections {
     /// buffers of one allow: two tensors more split each parameter's update
     /// into one more kernel, +25 launches a step).
     Scalars { factor: f32, eps: f32 },
-    /// `[1]` tensors that outlive the step: a captured step reads them where
-    /// the capture found them, so they are rewritten there before each replay.
-    Pinned { factor: Tensor<1>, eps: Tensor<1> },
+    /// A `[2]` tensor (factor, then ε) that outlives the step: a captured
+    /// step reads it where the capture found it, so it is rewritten there
+    /// before each replay.
+    Pinned { values: Tensor<1> },
 }
 
 impl Corrections {
@@ -32,16 +33,26 @@ impl Corrections {
         Corrections::Scalars { factor, eps }
     }
 
-    /// Step `steps`' numbers in `into`'s buffers, or in new ones.
+    /// Step `steps`' numbers in `into`'s buffer, or in a new one.
     pub(super) fn pinned(steps: i32, into: Option<Corrections>, device: &Device) -> Self {
-        let [factor, eps] =
-            Self::of_step(steps).map(|x| Tensor::from_data(TensorData::new(vec![x], [1]), device));
+        let values = Tensor::from_data(TensorData::new(Self::of_step(steps).to_vec(), [2]), device);
         match into {
-            Some(Corrections::Pinned { factor: f, eps: e }) => Corrections::Pinned {
-                factor: write_into(f, factor),
-                eps: write_into(e, eps),
+            Some(Corrections::Pinned { values: into }) => Corrections::Pinned {
+                values: write_into(into, values),
             },
-            _ => Corrections::Pinned { factor, eps },
+            _ => Corrections::Pinned { values },
+        }
+    }
+
+    /// The two numbers as the in-place kernel reads them (`in_place.rs`): the
+    /// pinned buffer, or the scalars uploaded for this step.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) fn values(&self, device: &Device) -> Tensor<1> {
+        match self {
+            Corrections::Scalars { factor, eps } => {
+                Tensor::from_data(TensorData::new(vec![*factor, *eps], [2]), device)
+            }
+            Corrections::Pinned { values } => values.clone(),
         }
     }
 
@@ -53,9 +64,11 @@ impl Corrections {
             Corrections::Scalars { factor, eps } => {
                 m.mul_scalar(*factor).div(v.sqrt().add_scalar(*eps))
             }
-            Corrections::Pinned { factor, eps } => m
-                .mul(factor.clone().reshape([1; D]))
-                .div(v.sqrt().add(eps.clone().reshape([1; D]))),
+            Corrections::Pinned { values } => {
+                let factor = values.clone().narrow(0, 0, 1).reshape([1; D]);
+                let eps = values.clone().narrow(0, 1, 1).reshape([1; D]);
+                m.mul(factor).div(v.sqrt().add(eps))
+            }
         }
     }
 }

@@ -7,8 +7,9 @@
 //! recorded scalars. So everything that changes from step to step lives in a
 //! buffer the capture read and is rewritten in place between replays: the
 //! batch, the VAE's noise and β ([`Inputs`]), Adam's bias corrections
-//! (`Adam::pin`), and the weights and moments, which the step itself copies
-//! back into the buffers it read (`adam/held.rs`). What stays recorded as a
+//! (`Adam::pin`), and the weights and moments, which Adam's kernel writes
+//! where it read them (`adam/in_place.rs`; on the CPU and natively Burn's
+//! ops write new buffers, and the capture is refused). What stays recorded as a
 //! constant and could change during a run (the objective, free bits' floor)
 //! is checked before each replay. The capture run records without executing:
 //! the step it recorded is taken back and the first replay runs it.
@@ -110,20 +111,10 @@ fn graph_error(what: &str, e: impl std::fmt::Debug) -> TrainError {
 }
 
 impl Trainer {
-    /// One step that leaves the weights and moments in the buffers it read.
+    /// One step that leaves the weights and moments in the buffers it read:
+    /// on WebGPU Adam's kernel writes them in place (`adam/in_place.rs`).
     fn step_in_place(&mut self, x: Tensor<4>, inputs: &Inputs) -> Result<(), TrainError> {
-        let held = match self.net() {
-            Net::Ae(m) => self.optim.hold(m),
-            Net::Vae(m) => self.optim.hold(m),
-        };
-        self.take_step(x, inputs.z(), inputs.beta.clone())?;
-        self.net = Some(
-            match self.net.take().expect("model present between steps") {
-                Net::Ae(m) => Net::Ae(self.optim.write_back(m, held)),
-                Net::Vae(m) => Net::Vae(self.optim.write_back(m, held)),
-            },
-        );
-        Ok(())
+        self.take_step(x, inputs.z(), inputs.beta.clone())
     }
 
     /// Whether the next step can be the recorded one: the objective and free
