@@ -8,8 +8,9 @@
 #   gpu-runs.sh exercise SECONDS        then (lesson carry): the exercise's seven runs, 20 epochs
 #   gpu-runs.sh bench SECONDS           then (bench carry): scripts/bench-gpu.sh, native wgpu
 #                                       and the carried Chromium on the GPU (SHAPES, STEPS, WARMUP,
-#                                       PKGS as there; default the package, and its step
-#                                       replayed from a captured graph: graph=1)
+#                                       PKGS as there; default the package's usual steps,
+#                                       graph=0, and its replays of a captured step, graph=1,
+#                                       the page's default on WebGPU)
 #
 # Issue 22's runs go through a queue, SLOTS at a time (3 for the sweep, 7 for
 # the exercise), each in its own folder and CubeCL cache, with metrics per
@@ -71,7 +72,7 @@ if [ "$job" = bench ]; then
   # At most 8 files come back: the raw numbers as one, a trace a page (2 packages × 3 shapes).
   traces="$OUT/traces"
   VAELAB_BIN=$S/vaelab CHROMIUM=$S/chromium/chromium-headless-shell OUT=$S/bench TRACE="$traces" \
-    PKGS="${PKGS:-gpu=target/pkg-gpu replay=target/pkg-gpu?graph=1}" STEPS="${STEPS:-10}" WARMUP="${WARMUP:-3}" \
+    PKGS="${PKGS:-usual=target/pkg-gpu?graph=0 replay=target/pkg-gpu?graph=1}" STEPS="${STEPS:-10}" WARMUP="${WARMUP:-3}" \
     timeout "$deadline" scripts/bench-gpu.sh
   tar czf "$OUT/bench.tgz" -C $S bench
   exit

@@ -17,6 +17,9 @@ use crate::dataset::{Dataset, ImageSet, Images};
 use crate::latent::LatentUsage;
 use crate::train::{EvalMetrics, StepMetrics, TrainError, Trainer};
 
+mod replays;
+use replays::Replays;
+
 /// How much one [`EpochDriver::advance`] call may do before it returns.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Budget {
@@ -68,6 +71,8 @@ pub struct Progress {
     /// included (time between calls, a pause, is not counted): the
     /// `seconds` of its metrics record, the same on the CLI and the page.
     pub epoch_seconds: Option<f64>,
+    /// Of `steps`, how many were replays of a captured step (`driver/replays.rs`).
+    pub replayed: usize,
     pub finished: bool,
 }
 
@@ -96,6 +101,8 @@ pub struct EpochDriver {
     millis_per_step: Option<f64>,
     /// Milliseconds the epoch in flight's calls have taken so far.
     epoch_millis: f64,
+    /// Steps replayed from a captured one (`driver/replays.rs`), where asked.
+    replays: Replays,
 }
 
 impl EpochDriver {
@@ -112,6 +119,7 @@ impl EpochDriver {
             cursor: 0,
             millis_per_step: None,
             epoch_millis: 0.0,
+            replays: Replays::Off,
         }
     }
 
@@ -207,9 +215,18 @@ impl EpochDriver {
         let batch_size = self.trainer.config().batch_size;
         let t0 = clock();
         let mut taken = 0;
+        let mut replayed = 0;
         let mut batch_millis = 0.0;
         let mut batch = Vec::with_capacity(batch_size);
+        // The steps' metrics, as the trainer records them (a capture reads
+        // its warm-up steps' itself).
+        let first_step = self.trainer.history().len();
         while taken < want && self.cursor < self.order.len() {
+            if self.should_capture(batch_size) {
+                let (steps, replays) = self.capture(batch_size).await?;
+                (taken, replayed) = (taken + steps, replayed + replays);
+                continue;
+            }
             let end = (self.cursor + batch_size).min(self.order.len());
             self.trainer
                 .set_epoch_fraction(self.cursor as f32 / self.order.len() as f32);
@@ -223,10 +240,11 @@ impl EpochDriver {
             let t = clock();
             let x = self.epoch_train.batch(&batch, self.trainer.device());
             batch_millis += clock() - t;
-            self.trainer.train_on(x)?;
+            replayed += usize::from(self.step_on(x)?);
             taken += 1;
         }
-        let steps = self.trainer.flush_metrics().await?;
+        self.trainer.flush_metrics().await?;
+        let steps = self.trainer.history()[first_step..].to_vec();
         let millis = clock() - t0;
         self.epoch_millis += millis;
         if taken > 0 {
@@ -267,6 +285,7 @@ impl EpochDriver {
         let mut p = self.progress(steps, report, millis);
         p.batch_millis = batch_millis;
         p.epoch_seconds = epoch_seconds;
+        p.replayed = replayed;
         Ok(p)
     }
 
@@ -286,6 +305,7 @@ impl EpochDriver {
             millis,
             batch_millis: 0.0,
             epoch_seconds: None,
+            replayed: 0,
             finished: self.is_finished(),
         }
     }

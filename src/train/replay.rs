@@ -18,27 +18,23 @@
 //! for the device with a blocking sync, which never returns where the
 //! device's answer needs the event loop. The warm-up here awaits a read.
 
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use burn_backend::{Backend, BackendGraph};
 use burn_dispatch::Dispatch;
 
 use super::{Pending, TrainError, Trainer};
 use crate::checkpoint;
-use crate::net::{Net, ZFrom};
+use crate::net::Net;
 use crate::schedule::KlWeight;
+
+mod inputs;
+use inputs::Inputs;
+pub(crate) use inputs::write_into;
 
 /// Steps run in the captured arrangement before the capture, each awaited:
 /// fusion settles its kernels and the memory pools their buffers (as Burn's
 /// own capture does, three).
-const WARMUP_STEPS: usize = 3;
-
-/// `dst`'s buffer holding `src`'s values, in place: `dst` must be the only
-/// handle to its buffer (CubeCL writes a slice assignment in place then,
-/// `burn-cubecl kernel/index/slice_assign.rs`, and copies otherwise).
-pub(crate) fn write_into<const D: usize>(dst: Tensor<D>, src: Tensor<D>) -> Tensor<D> {
-    let ranges = dst.dims().map(|d| 0..d);
-    dst.slice_assign(ranges, src)
-}
+pub(crate) const WARMUP_STEPS: usize = 3;
 
 /// One recorded training step and the buffers it reads that are not the
 /// model's: a replay needs them alive. While it is held, the trainer's steps
@@ -57,43 +53,6 @@ pub struct StepGraph {
     inputs: Inputs,
     /// Free bits' floor, a constant of the recorded kernels.
     free_bits: f32,
-}
-
-/// What a VAE step takes besides the batch that changes from step to step,
-/// in buffers (without autodiff) that a replay reads: the noise of the
-/// reparameterisation and β. The AE's step takes neither.
-struct Inputs {
-    noise: Option<Tensor<2>>,
-    beta: Option<Tensor<1>>,
-}
-
-impl Inputs {
-    fn new(vae: bool, batch: usize, latent: usize, device: &Device) -> Self {
-        Inputs {
-            noise: vae.then(|| Tensor::zeros([batch, latent], device)),
-            beta: vae.then(|| Tensor::zeros([1], device)),
-        }
-    }
-
-    /// The next step's: noise drawn as the usual step draws it (one draw a
-    /// step, from the device's generator) and its β.
-    fn refresh(&mut self, weight: KlWeight, device: &Device) {
-        if let Some(noise) = self.noise.take() {
-            let fresh = Tensor::random(noise.dims(), Distribution::Normal(0.0, 1.0), device);
-            self.noise = Some(write_into(noise, fresh));
-        }
-        if let Some(beta) = self.beta.take() {
-            let value = Tensor::from_data(TensorData::new(vec![weight.beta()], [1]), device);
-            self.beta = Some(write_into(beta, value));
-        }
-    }
-
-    fn z(&self) -> ZFrom {
-        match &self.noise {
-            Some(noise) => ZFrom::Noise(Tensor::from_inner(noise.clone())),
-            None => ZFrom::Sample,
-        }
-    }
 }
 
 /// Whether two SafeTensors files hold the same tensors, byte for byte
@@ -134,18 +93,40 @@ impl Trainer {
         Ok(())
     }
 
+    /// Whether the next step can be recorded (not under the capacity
+    /// objective, for now).
+    pub fn recordable(&self) -> bool {
+        self.check_recordable(self.config.free_bits).is_ok()
+    }
+
+    /// Whether a batch of `batch` images can be a replay of `graph`: its
+    /// recorded step taken, the batch of the recorded size, and the model,
+    /// objective and free bits as they were at the capture.
+    pub fn replays(&self, graph: &StepGraph, batch: usize) -> bool {
+        graph.next.is_none()
+            && graph.x.as_ref().is_some_and(|x| x.dims()[0] == batch)
+            && self.optim.is_pinned()
+            && self.check_recordable(graph.free_bits).is_ok()
+    }
+
     /// Record a training step, for batches shaped like `next_batch`'s. Takes
     /// the steps it warms up with on the batches `next_batch` gives, in order,
     /// as usual steps of the run; the batch after them is the recorded step's,
-    /// which the first [`replay_step`](Self::replay_step) takes.
+    /// which the first [`replay_step`](Self::replay_step) takes. Each batch
+    /// comes with where it lies in the epoch
+    /// ([`set_epoch_fraction`](Self::set_epoch_fraction)'s value), set for its
+    /// step. A capture refused after drawing leaves the last batch drawn
+    /// untrained.
     pub async fn capture_step(
         &mut self,
-        mut next_batch: impl FnMut() -> Tensor<4>,
+        mut next_batch: impl FnMut() -> (Tensor<4>, f32),
     ) -> Result<StepGraph, TrainError> {
         self.check_recordable(self.config.free_bits)?;
         if self.optim.steps() == 0 {
             // The first step creates the moments: its kernels are not a later step's.
-            self.train_on(next_batch())?;
+            let (x, at) = next_batch();
+            self.set_epoch_fraction(at);
+            self.train_on(x)?;
             self.flush_metrics().await?;
         }
         let inner = self.device.clone().inner();
@@ -161,24 +142,29 @@ impl Trainer {
     async fn record(
         &mut self,
         inner: Device,
-        next_batch: &mut impl FnMut() -> Tensor<4>,
+        next_batch: &mut impl FnMut() -> (Tensor<4>, f32),
     ) -> Result<StepGraph, TrainError> {
         let dispatch = inner.as_dispatch();
+        let (first, mut at) = next_batch();
         // An `Option` so that each refresh takes the only handle (written in place).
-        let mut x = Some(next_batch().detach().inner());
+        let mut x = Some(first.detach().inner());
         let vae = matches!(self.net(), Net::Vae(_));
         let batch_size = x.as_ref().map_or(0, |x| x.dims()[0]);
         let mut inputs = Inputs::new(vae, batch_size, self.config.latent_size, &inner);
         Dispatch::graph_prepare(dispatch).map_err(|e| graph_error("prepare", e))?;
         let mut warm_up = async || -> Result<_, TrainError> {
             for _ in 0..WARMUP_STEPS {
+                self.set_epoch_fraction(at);
                 inputs.refresh(self.kl_weight(), &inner);
                 let fixed = x.take().expect("the batch buffer");
                 self.step_in_place(Tensor::from_inner(fixed.clone()), &inputs)?;
                 self.optim.refresh_pinned(&inner);
-                x = Some(write_into(fixed, next_batch().detach().inner()));
+                let (next, next_at) = next_batch();
+                x = Some(write_into(fixed, next.detach().inner()));
+                at = next_at;
                 self.flush_metrics().await?;
             }
+            self.set_epoch_fraction(at);
             let before = (self.save().await?, self.optimizer_state().await?);
             // Recorded with the last warm-up step's noise and β in the
             // buffers: the first replay draws its own.

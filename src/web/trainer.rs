@@ -19,8 +19,6 @@ struct State {
     driver: EpochDriver,
     /// The worker's files; each call takes a snapshot of them (no copy).
     data: Option<Rc<RefCell<CifarFiles>>>,
-    /// A step captured by the benchmark hooks (`graph.rs`), freed with the run.
-    graph: Option<crate::train::StepGraph>,
 }
 
 impl State {
@@ -56,7 +54,6 @@ macro_rules! peek {
 // posterior: `explore.rs` bound for the page), a child module so that it
 // shares the run's state and the borrow macros.
 mod explore;
-mod graph;
 
 /// A constructor's settings, backend name (WebGPU unless "cpu") and device.
 async fn setup(
@@ -70,12 +67,11 @@ async fn setup(
 }
 
 impl WebTrainer {
-    fn of(driver: EpochDriver, backend: String) -> WebTrainer {
-        let state = State {
-            driver,
-            data: None,
-            graph: None,
-        };
+    fn of(mut driver: EpochDriver, backend: String) -> WebTrainer {
+        // On WebGPU the steps are replays of a captured one (issue 21): most
+        // of the host's work per step goes.
+        driver.replay_steps(backend == "webgpu");
+        let state = State { driver, data: None };
         WebTrainer {
             state: Rc::new(RefCell::new(state)),
             backend,
@@ -247,6 +243,13 @@ impl WebTrainer {
             .trainer_mut()
             .set_schedule(&config)
             .map_err(err)
+    }
+
+    /// Steps as replays of a captured step (WebGPU's default) or usual steps
+    /// only: `www/bench.html?graph=0|1` compares them.
+    pub fn replay_steps(&self, on: bool) -> Result<(), JsValue> {
+        lock!(self.state).driver.replay_steps(on);
+        Ok(())
     }
 
     /// Change the run's length; lowering it below the epoch in flight ends the
