@@ -222,7 +222,7 @@ impl EpochDriver {
         // its warm-up steps' itself).
         let first_step = self.trainer.history().len();
         while taken < want && self.cursor < self.order.len() {
-            if self.should_capture(batch_size) {
+            if self.should_capture(batch_size, want - taken) {
                 let (steps, replays) = self.capture(batch_size).await?;
                 (taken, replayed) = (taken + steps, replayed + replays);
                 continue;

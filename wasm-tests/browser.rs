@@ -83,6 +83,21 @@ fn floats(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
+/// The replay tests' runs: batches of two, a cyclical β that moves every step.
+fn replay_config(
+    loss_mode: vaelab::loss::LossMode,
+    num_epochs: usize,
+) -> vaelab::config::TrainConfig {
+    vaelab::config::TrainConfig {
+        loss_mode,
+        latent_size: 16,
+        batch_size: 2,
+        beta_mode: vaelab::schedule::BetaSchedule::Cyclical,
+        num_epochs,
+        ..Default::default()
+    }
+}
+
 async fn read(t: Tensor<4>) -> Vec<u32> {
     let data = t.into_data_async().await.expect("device read");
     data.try_to_vec::<f32>()
@@ -199,14 +214,7 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
     // Step k (0-based) lies at k / 9 of the epoch: β moves with it.
     let at = |t: &mut Trainer, k: usize| t.set_epoch_fraction(k as f32 / 9.0);
     for loss_mode in [LossMode::Ae, LossMode::Vae] {
-        let config = TrainConfig {
-            loss_mode,
-            latent_size: 16,
-            batch_size: 2,
-            beta_mode: BetaSchedule::Cyclical,
-            num_epochs: 1,
-            ..TrainConfig::default()
-        };
+        let config = replay_config(loss_mode, 1);
         // One trainer after the other: each starts by seeding the device's
         // generator, so both draw the same weights and noise.
         let mut replayed = Trainer::new(config.clone(), &gpu).unwrap();
@@ -319,11 +327,9 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
 )]
 async fn an_epoch_loop_of_replays_trains_as_usual_steps() {
     use vaelab::cifar::Cifar10;
-    use vaelab::config::TrainConfig;
     use vaelab::dataset::Dataset;
     use vaelab::driver::{Budget, EpochDriver};
     use vaelab::loss::LossMode;
-    use vaelab::schedule::BetaSchedule;
     use vaelab::train::Trainer;
     let gpu = device("webgpu").await.map_err(message).unwrap();
     // Seven full batches of two and a last of one in each epoch.
@@ -334,14 +340,7 @@ async fn an_epoch_loop_of_replays_trains_as_usual_steps() {
     .into();
     let clock = || 0.0;
     for loss_mode in [LossMode::Ae, LossMode::Vae] {
-        let config = TrainConfig {
-            loss_mode,
-            latent_size: 16,
-            batch_size: 2,
-            beta_mode: BetaSchedule::Cyclical,
-            num_epochs: 2,
-            ..TrainConfig::default()
-        };
+        let config = replay_config(loss_mode, 2);
         let mut runs = Vec::new();
         for replays in [true, false] {
             let mut driver = EpochDriver::new(Trainer::new(config.clone(), &gpu).unwrap());
@@ -349,7 +348,7 @@ async fn an_epoch_loop_of_replays_trains_as_usual_steps() {
             let (mut replayed, mut tests) = (0, Vec::new());
             while !driver.is_finished() {
                 let p = driver
-                    .advance(&data, Budget::Steps(3), &clock)
+                    .advance(&data, Budget::Steps(6), &clock)
                     .await
                     .map_err(|e| e.to_string())
                     .unwrap();

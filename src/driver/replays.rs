@@ -4,7 +4,8 @@
 //! the usual steps do (the wasm test `an_epoch_of_replays_trains_as_usual_steps`),
 //! so the loop only chooses which it takes:
 //! - the capture takes its warm-up steps on the epoch's next batches, so it
-//!   waits until enough full batches remain;
+//!   waits for a call whose budget grants them and an epoch with enough full
+//!   batches left;
 //! - a batch of another size (an epoch's last), a changed model (loaded) or
 //!   objective (the capacity objective, new free bits) lets the graph go and
 //!   takes the usual step; the next epoch captures again;
@@ -40,12 +41,16 @@ impl EpochDriver {
     }
 
     /// Whether the loop should capture before its next step: replays wanted,
-    /// the step recordable, and the epoch holding the capture's batches (the
-    /// first step, the warm-up, the recorded one) and one replay more.
-    pub(super) fn should_capture(&self, batch_size: usize) -> bool {
+    /// the step recordable, the call's budget granting the capture's steps
+    /// (at most a run's first, the warm-up and the recorded one: a call
+    /// returns within its budget and one step), and the epoch holding their
+    /// batches and one replay more. Where steps are slow (a budget of one or
+    /// two steps) the host's share of a step is small and the loop stays usual.
+    pub(super) fn should_capture(&self, batch_size: usize, budget_steps: usize) -> bool {
         let full = (self.order.len() - self.cursor) / batch_size;
         matches!(self.replays, Replays::Wanted)
             && self.trainer.recordable()
+            && budget_steps >= WARMUP_STEPS + 2
             && full >= WARMUP_STEPS + 3
     }
 
