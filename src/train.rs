@@ -222,7 +222,8 @@ impl Trainer {
     /// steps with PyTorch's noise.
     pub fn train_on_with(&mut self, x: Tensor<4>, z: ZFrom) -> Result<(), TrainError> {
         if self.optim.is_pinned() {
-            // Its result would go to new buffers, where the replays never look.
+            // The replays read what the graph recorded (the batch, noise,
+            // β and corrections in its buffers); the loop lets it go first.
             return Err(TrainError::Argument(
                 "a step is captured: replay it, or release the graph first".into(),
             ));
