@@ -77,6 +77,9 @@ struct Step<'a> {
     scale: Tensor<1>,
     lr: f64,
     corrections: Corrections,
+    /// Whether the step is the in-place kernel's (WebGPU), decided once.
+    #[cfg(target_arch = "wasm32")]
+    in_place: bool,
     /// The corrections as the in-place kernel reads them, uploaded once a
     /// step (an upload between launches costs WebGPU a queue submit).
     #[cfg(target_arch = "wasm32")]
@@ -90,7 +93,7 @@ impl ModuleMapper for Step<'_> {
             return Param::from_mapped_value(id, w, mapper);
         };
         #[cfg(target_arch = "wasm32")]
-        if in_place::applies(&g.device()) {
+        if self.in_place {
             return self.in_place(id, w, g, mapper);
         }
         let g = g.mul(self.scale.clone().reshape([1; D]));
@@ -240,6 +243,8 @@ impl Adam {
         model.map(&mut Step {
             moments: &mut self.moments,
             grads: &mut grads,
+            #[cfg(target_arch = "wasm32")]
+            in_place: in_place::applies(&scale.device()),
             scale,
             lr,
             corrections,
