@@ -2,7 +2,7 @@
 // its numbers. Usage: node scripts/bench-browser.mjs [query], e.g.
 //   node scripts/bench-browser.mjs 'latentSize=128&batchSize=16&steps=3&warmup=1'
 // profile=1 adds the host's milliseconds per step (see below).
-// Needs pkg/ built (wasm-pack build --release --target web --out-dir pkg).
+// Needs pkg/ built (scripts/build-page.sh).
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -13,7 +13,7 @@
 # PyTorch comes from TORCH_PYTHON (default target/torch-venv/bin/python3,
 # created with `pip install torch safetensors` when missing; when that is
 # impossible the script says so and leaves PyTorch out). The wasm side needs
-# pkg/ built (`wasm-pack build --release --target web --out-dir pkg ...`) or
+# pkg/ built (`scripts/build-page.sh`) or
 # PKG=dir, and CHROMIUM (default /usr/bin/chromium). Optional: STEPS_256 (4),
 # STEPS_16 (3), BASE_PKG (a second package measured beside PKG, e.g. a build
 # before a change).

@@ -49,8 +49,8 @@ fi
 if [ "${BROWSER:-1}" != 0 ]; then
   rm -f "$OUT/browser.jsonl"
   if [ -z "${PKGS:-}" ]; then
-    echo "[bench-gpu] building the wasm package (release): target/pkg-gpu" >&2
-    wasm-pack build --release --target web --out-dir target/pkg-gpu --no-typescript --no-pack
+    echo "[bench-gpu] building the wasm package (as shipped): target/pkg-gpu" >&2
+    scripts/build-page.sh target/pkg-gpu
     PKGS="gpu=target/pkg-gpu"
   fi
   queries=()

@@ -59,8 +59,8 @@ else
   payload="$work/bench.tar.xz"
   pkg=target/pkg-gpu
   if [ ! -f "$pkg/vaelab_bg.wasm" ] || [ -n "$(find src Cargo.toml Cargo.lock -newer "$pkg/vaelab_bg.wasm" | head -1)" ]; then
-    echo "building the release wasm package: $pkg (~12 min)"
-    wasm-pack build --release --target web --out-dir "$pkg" --no-typescript --no-pack
+    echo "building the wasm package as shipped: $pkg (~12 min)"
+    scripts/build-page.sh "$pkg"
   fi
   stage="$work/bench"
   if [ ! -f "$payload" ] || [ -n "$(find "$pkg" -newer "$payload" | head -1)" ]; then

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/get-data.sh
 root="$(scripts/data-root.sh)"
-echo "[serve] building the wasm package (release; ~10 minutes the first time)"
-wasm-pack build --release --target web --out-dir pkg --no-typescript --no-pack
+echo "[serve] building the wasm package (the `web` profile; ~10 minutes the first time)"
+scripts/build-page.sh pkg
 # The page fetches its data from www/data/ by default.
 rm -f www/data
 ln -s "$(cd "$root" && pwd)/cifar-10-batches-bin" www/data
