@@ -7,8 +7,9 @@
 #   scripts/gpu-carry.sh [lesson]  issue 22: all of CIFAR-10 (scripts/cifar-carry.py)
 #                                  for the quick lesson's sweep or the exercise's runs
 #   scripts/gpu-carry.sh bench     issue 21: Debian's chromium-headless-shell with its
-#                                  libraries and a release wasm package (target/pkg-gpu,
-#                                  built when older than src/) for scripts/bench-gpu.sh
+#                                  libraries and the page's wasm package (target/pkg-gpu,
+#                                  scripts/build-page.sh, built when older than src/)
+#                                  for scripts/bench-gpu.sh
 #
 # Both carry the native binary, target/release/vaelab built with
 # `cargo build --release --features wgpu --bin vaelab` (~30 min cold; VAELAB_BIN
