@@ -1,7 +1,7 @@
 //! The epoch loop's steps as replays of one captured step (issue 21,
 //! `train/replay.rs`): on WebGPU a replay skips Burn's autodiff, fusion and
 //! launch path, most of the host's work per step. Replays train exactly as
-//! the usual steps do (the wasm test `an_epoch_of_replays_trains_as_usual_steps`),
+//! the usual steps do (the wasm test `an_epoch_loop_of_replays_trains_as_usual_steps`),
 //! so the loop only chooses which it takes:
 //! - the capture takes its warm-up steps on the epoch's next batches, so it
 //!   waits for a call whose budget grants them and an epoch with enough full
