@@ -13,7 +13,7 @@
 
 use burn::tensor::Tensor;
 
-use super::EpochDriver;
+use super::{EpochDriver, next_batch};
 use crate::dataset::Images;
 use crate::train::TrainError;
 use crate::train::replay::{StepGraph, WARMUP_STEPS};
@@ -69,13 +69,11 @@ impl EpochDriver {
         } = self;
         let device = trainer.device().clone();
         let (mut drawn, mut last) = (0, *cursor);
+        let mut batch = Vec::with_capacity(batch_size);
         let captured = trainer
             .capture_step(|| {
-                let end = (*cursor + batch_size).min(order.len());
-                let mut batch = order[*cursor..end].to_vec();
-                batch.sort_unstable();
-                let at = *cursor as f32 / order.len() as f32;
-                (last, *cursor, drawn) = (*cursor, end, drawn + 1);
+                (last, drawn) = (*cursor, drawn + 1);
+                let at = next_batch(order, cursor, batch_size, &mut batch);
                 (epoch_train.batch(&batch, &device), at)
             })
             .await;
