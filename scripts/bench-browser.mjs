@@ -2,6 +2,7 @@
 // its numbers. Usage: node scripts/bench-browser.mjs [query], e.g.
 //   node scripts/bench-browser.mjs 'latentSize=128&batchSize=16&steps=3&warmup=1'
 // profile=1 adds the host's milliseconds per step (see below).
+// CHROMIUM_FLAGS adds flags to Chromium (see below).
 // Needs pkg/ built (scripts/build-page.sh).
 import http from 'node:http';
 import fs from 'node:fs';
@@ -23,7 +24,11 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless=new', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run'],
+  // CHROMIUM_FLAGS: more flags, space-separated, e.g. Dawn's toggles
+  // (`--enable-dawn-features=disable_robustness,disable_workgroup_init`) to
+  // measure what WebGPU's mandatory safety costs the kernels.
+  args: ['--no-sandbox', '--headless=new', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
+    ...(process.env.CHROMIUM_FLAGS || '').split(/\s+/).filter(Boolean)],
 });
 const page = await browser.newPage();
 page.on('console', (m) => console.log(m.text()));
