@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/get-data.sh
 root="$(scripts/data-root.sh)"
-echo "[serve] building the wasm package (the `web` profile; ~10 minutes the first time)"
+echo '[serve] building the wasm package (the web profile, optimised whole: 10-30 minutes the first time)'
 scripts/build-page.sh pkg
 # The page fetches its data from www/data/ by default.
 rm -f www/data
