@@ -77,6 +77,13 @@ pub fn capacity_term(kl: Tensor<1>, gamma: f32, capacity: f32) -> Tensor<1> {
     kl.sub_scalar(capacity).abs().mul_scalar(gamma)
 }
 
+/// [`capacity_term`] with C (`[1]`) read from a tensor: a replayed step's
+/// kernels read it from a buffer where the usual step's hold it as a constant
+/// (`train/replay.rs`). The same operations on the same numbers.
+pub fn capacity_term_of(kl: Tensor<1>, gamma: f32, capacity: Tensor<1>) -> Tensor<1> {
+    kl.sub(capacity).abs().mul_scalar(gamma)
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -228,22 +235,33 @@ mod tests {
     #[test]
     fn the_capacity_gradient_changes_sign_where_kl_crosses_c() {
         // One image, one dimension, log_std 0: KL = mu² / 2; C = 0.5 nats at mu = 1.
-        let grad_at = |m: f32| {
+        // C as a constant, or read from a tensor (a replayed step's buffer).
+        let grad_at = |m: f32, c_in_tensor: bool| {
             let device = Device::flex().autodiff();
             let mu = t2(&[m], [1, 1], &device).require_grad();
             let kl = kl_loss(mu.clone(), t2(&[0.0], [1, 1], &device));
-            let grads = capacity_term(kl, 1000.0, 0.5).backward();
-            mu.grad(&grads)
+            let term = if c_in_tensor {
+                let c = Tensor::<1>::from_data(TensorData::new(vec![0.5f32], [1]), &device);
+                capacity_term_of(kl, 1000.0, c)
+            } else {
+                capacity_term(kl, 1000.0, 0.5)
+            };
+            mu.grad(&term.backward())
                 .unwrap()
                 .into_data()
                 .try_to_vec::<f32>()
                 .unwrap()[0]
         };
         // Below C the objective pushes KL up (d/dmu = -γ·mu), above C down (+γ·mu).
-        assert!((grad_at(0.5) + 500.0).abs() < 1e-3, "{}", grad_at(0.5));
-        assert!((grad_at(2.0) - 2000.0).abs() < 1e-2, "{}", grad_at(2.0));
+        for c_in_tensor in [false, true] {
+            let (below, above) = (grad_at(0.5, c_in_tensor), grad_at(2.0, c_in_tensor));
+            assert!((below + 500.0).abs() < 1e-3, "{below}");
+            assert!((above - 2000.0).abs() < 1e-2, "{above}");
+        }
         let device = Device::flex();
         let kl = Tensor::<1>::from_data(TensorData::new(vec![3.0f32], [1]), &device);
-        assert!((scalar(capacity_term(kl, 10.0, 5.0)) - 20.0).abs() < 1e-5);
+        assert!((scalar(capacity_term(kl.clone(), 10.0, 5.0)) - 20.0).abs() < 1e-5);
+        let c = Tensor::<1>::from_data(TensorData::new(vec![5.0f32], [1]), &device);
+        assert!((scalar(capacity_term_of(kl, 10.0, c)) - 20.0).abs() < 1e-5);
     }
 }

@@ -15,7 +15,7 @@ use crate::adam::Adam;
 use crate::checkpoint::CheckpointError;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dataset::Images;
-use crate::loss::{LossMode, capacity_term, free_bits_kl};
+use crate::loss::{LossMode, capacity_term, capacity_term_of, free_bits_kl};
 use crate::net::{Net, ZFrom};
 use crate::optim::optimize;
 use crate::schedule::KlWeight;
@@ -231,13 +231,14 @@ impl Trainer {
         self.take_step(x, z, None)
     }
 
-    /// One step; `pinned_beta` (`[1]`, without autodiff) weighs the KL in place
-    /// of the schedule's β as a scalar: a captured step reads it from a buffer.
+    /// One step; `pinned_weight` (`[1]`, without autodiff) holds the KL's
+    /// weight in place of the schedule's as a scalar (β, or the capacity C): a
+    /// captured step reads it from a buffer.
     fn take_step(
         &mut self,
         x: Tensor<4>,
         z: ZFrom,
-        pinned_beta: Option<Tensor<1>>,
+        pinned_weight: Option<Tensor<1>>,
     ) -> Result<(), TrainError> {
         let batch = x.dims()[0];
         if batch == 0 {
@@ -258,13 +259,17 @@ impl Trainer {
         let total = match (kl_term, weight) {
             (Some(k), KlWeight::Beta(beta)) => {
                 recon.clone()
-                    + match pinned_beta {
+                    + match pinned_weight {
                         Some(b) => k.mul(Tensor::from_inner(b)),
                         None => k.mul_scalar(beta),
                     }
             }
             (Some(k), KlWeight::Capacity { gamma, capacity }) => {
-                recon.clone() + capacity_term(k, gamma, capacity)
+                recon.clone()
+                    + match pinned_weight {
+                        Some(c) => capacity_term_of(k, gamma, Tensor::from_inner(c)),
+                        None => capacity_term(k, gamma, capacity),
+                    }
             }
             (None, _) => recon.clone(),
         };

@@ -199,8 +199,8 @@ async fn the_global_norm_of_large_gradients_on_webgpu_is_the_closed_form() {
 /// for the AE and for the VAE under a cyclical β that changes every step.
 /// Their losses, gradient norms and final weights are equal, bit for bit: the
 /// same kernels run on the same numbers and noise. A replay that read stale
-/// weights or moments, an old batch, old noise, an old β or the captured
-/// step's bias correction would drift from the first replay on.
+/// weights or moments, an old batch, old noise, an old β or C, or the
+/// captured step's bias correction would drift from the first replay on.
 #[wasm_bindgen_test]
 async fn replayed_steps_train_as_the_steps_they_replay() {
     use vaelab::config::TrainConfig;
@@ -213,8 +213,19 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
     let batch = |k: usize| Images::batch(&host, &[2 * k % 16, (2 * k + 1) % 16], &on);
     // Step k (0-based) lies at k / 9 of the epoch: β moves with it.
     let at = |t: &mut Trainer, k: usize| t.set_epoch_fraction(k as f32 / 9.0);
-    for loss_mode in [LossMode::Ae, LossMode::Vae] {
-        let config = replay_config(loss_mode, 1);
+    // The capacity objective: C (rising with the epoch) in a buffer, γ recorded.
+    let capacity = TrainConfig {
+        beta_mode: BetaSchedule::Capacity,
+        capacity_max: 9.0,
+        ..replay_config(LossMode::Vae, 1)
+    };
+    for config in [
+        replay_config(LossMode::Ae, 1),
+        replay_config(LossMode::Vae, 1),
+        capacity,
+    ] {
+        let loss_mode = config.loss_mode;
+        let objective = config.beta_mode;
         // One trainer after the other: each starts by seeding the device's
         // generator, so both draw the same weights and noise.
         let mut replayed = Trainer::new(config.clone(), &gpu).unwrap();
@@ -247,6 +258,22 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
             at(&mut replayed, k);
             replayed.replay_step(&mut graph, batch(k)).unwrap();
         }
+        // A new γ (or free bits) is a constant of the recorded kernels: its
+        // replay is refused, nothing taken, until the setting is back.
+        let mut other = config.clone();
+        other.capacity_gamma *= 0.5;
+        other.free_bits = 0.25;
+        replayed.set_schedule(&other).unwrap();
+        assert_eq!(replayed.replays(&graph, 2), loss_mode == LossMode::Ae);
+        if loss_mode == LossMode::Vae {
+            let changed = replayed.replay_step(&mut graph, batch(8)).unwrap_err();
+            assert!(
+                changed.to_string().contains("changed since the capture"),
+                "{changed}"
+            );
+        }
+        replayed.set_schedule(&config).unwrap();
+        assert!(replayed.replays(&graph, 2));
         // While the graph is held, a usual step is refused; after it, one goes on.
         let refused = replayed.train_on(batch(0)).unwrap_err().to_string();
         assert!(refused.contains("captured"), "{refused}");
@@ -268,9 +295,15 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
         );
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
-            assert_eq!(x, y, "{loss_mode:?}: replayed, then usual");
+            assert_eq!(x, y, "{loss_mode:?}, {objective:?}: replayed, then usual");
         }
-        if loss_mode == LossMode::Vae {
+        if objective == BetaSchedule::Capacity {
+            let cs: Vec<f32> = a[4..].iter().map(|m| m.capacity.unwrap()).collect();
+            assert!(
+                cs.windows(2).all(|w| w[0] < w[1]),
+                "C rises every replay: {cs:?}"
+            );
+        } else if loss_mode == LossMode::Vae {
             let betas: Vec<f32> = a[4..].iter().map(|m| m.beta).collect();
             assert!(
                 betas.windows(2).all(|w| w[0] != w[1]),
@@ -287,32 +320,15 @@ async fn replayed_steps_train_as_the_steps_they_replay() {
             .map(|(x, y)| (x - y).abs())
             .fold(0.0, f32::max);
         wasm_bindgen_test::console_log!(
-            "{loss_mode:?} replayed vs usual: total {} vs {} at step 9, largest weight difference {worst:e}",
+            "{loss_mode:?}, {objective:?} replayed vs usual: total {} vs {} at step 9, largest weight difference {worst:e}",
             a[8].total,
             b[8].total
         );
         assert!(
             worst == 0.0,
-            "{loss_mode:?} weights differ by up to {worst}"
+            "{loss_mode:?}, {objective:?}: weights differ by up to {worst}"
         );
     }
-    // The capacity objective's weight is two numbers in another formula: not yet.
-    let capacity = TrainConfig {
-        loss_mode: LossMode::Vae,
-        beta_mode: BetaSchedule::Capacity,
-        latent_size: 16,
-        batch_size: 2,
-        ..TrainConfig::default()
-    };
-    let mut t = Trainer::new(capacity, &gpu).unwrap();
-    let refused = t
-        .capture_step(|| (batch(0), 0.0))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(refused.contains("capacity"), "{refused}");
-    assert!(t.history().is_empty(), "refused before any step");
 }
 
 /// The epoch loop with replays (`driver/replays.rs`) trains as it does

@@ -7,8 +7,9 @@
 //!   waits for a call whose budget grants them and an epoch with enough full
 //!   batches left;
 //! - a batch of another size (an epoch's last), a changed model (loaded) or
-//!   objective (the capacity objective, new free bits) lets the graph go and
-//!   takes the usual step; the next epoch captures again;
+//!   objective (β·KL and the capacity objective swapped, a new γ or free
+//!   bits) lets the graph go and takes the usual step; the next epoch
+//!   captures again;
 //! - a capture refused for any other reason ends replays for the run.
 
 use burn::tensor::Tensor;
@@ -41,7 +42,7 @@ impl EpochDriver {
     }
 
     /// Whether the loop should capture before its next step: replays wanted,
-    /// the step recordable, the call's budget granting the capture's steps
+    /// the call's budget granting the capture's steps
     /// (at most a run's first, the warm-up and the recorded one: a call
     /// returns within its budget and one step), and the epoch holding their
     /// batches and one replay more. Where steps are slow (a budget of one or
@@ -49,7 +50,6 @@ impl EpochDriver {
     pub(super) fn should_capture(&self, batch_size: usize, budget_steps: usize) -> bool {
         let full = (self.order.len() - self.cursor) / batch_size;
         matches!(self.replays, Replays::Wanted)
-            && self.trainer.recordable()
             && budget_steps >= WARMUP_STEPS + 2
             && full >= WARMUP_STEPS + 3
     }

@@ -6,12 +6,14 @@
 //! A replay reruns the recorded kernels on the recorded buffers with the
 //! recorded scalars. So everything that changes from step to step lives in a
 //! buffer the capture read and is rewritten in place between replays: the
-//! batch, the VAE's noise and β ([`Inputs`]), Adam's bias corrections
+//! batch, the VAE's noise and the KL's weight, β or the capacity C
+//! ([`Inputs`]), Adam's bias corrections
 //! (`Adam::pin`), and the weights and moments, which Adam's kernel writes
 //! where it read them (`adam/in_place.rs`; on the CPU and natively Burn's
 //! ops write new buffers, and the capture is refused). What stays recorded as a
-//! constant and could change during a run (the objective, free bits' floor)
-//! is checked before each replay. The capture run records without executing:
+//! constant and could change during a run ([`Constants`]: the objective's
+//! form, the capacity objective's γ, free bits' floor) is checked before each
+//! replay. The capture run records without executing:
 //! the step it recorded is taken back and the first replay runs it.
 //!
 //! Burn's `burn::tensor::capture` cannot be used in a page: its warm-up waits
@@ -24,6 +26,7 @@ use burn_dispatch::Dispatch;
 
 use super::{Pending, TrainError, Trainer};
 use crate::checkpoint;
+use crate::loss::LossMode;
 use crate::net::Net;
 use crate::schedule::KlWeight;
 
@@ -51,8 +54,18 @@ pub struct StepGraph {
     /// The batch size of the recorded step, until a replay takes it.
     next: Option<usize>,
     inputs: Inputs,
-    /// Free bits' floor, a constant of the recorded kernels.
+    constants: Constants,
+}
+
+/// What the recorded kernels hold as constants that a run's settings can
+/// change: a replay after a change would train on the old values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Constants {
+    /// Free bits' floor.
     free_bits: f32,
+    /// The capacity objective's γ (`γ·|KL − C|`, C in a buffer); `None`
+    /// for `β·KL` (β in a buffer).
+    capacity_gamma: Option<f32>,
 }
 
 /// Whether two SafeTensors files hold the same tensors, byte for byte
@@ -73,30 +86,36 @@ impl Trainer {
     /// One step that leaves the weights and moments in the buffers it read:
     /// on WebGPU Adam's kernel writes them in place (`adam/in_place.rs`).
     fn step_in_place(&mut self, x: Tensor<4>, inputs: &Inputs) -> Result<(), TrainError> {
-        self.take_step(x, inputs.z(), inputs.beta.clone())
+        self.take_step(x, inputs.z(), inputs.weight.clone())
     }
 
-    /// Whether the next step can be the recorded one: the objective and free
-    /// bits' floor are constants of its kernels.
-    fn check_recordable(&self, free_bits: f32) -> Result<(), TrainError> {
-        if let KlWeight::Capacity { .. } = self.kl_weight() {
-            return Err(TrainError::Argument(
-                "graph capture: the capacity objective's step cannot be replayed yet".into(),
-            ));
+    /// The constants the next step's kernels would hold (the AE's, without
+    /// a KL, neither).
+    fn constants(&self) -> Constants {
+        match (self.config.loss_mode, self.kl_weight()) {
+            (LossMode::Ae, _) => Constants {
+                free_bits: 0.0,
+                capacity_gamma: None,
+            },
+            (LossMode::Vae, weight) => Constants {
+                free_bits: self.config.free_bits,
+                capacity_gamma: match weight {
+                    KlWeight::Beta(_) => None,
+                    KlWeight::Capacity { gamma, .. } => Some(gamma),
+                },
+            },
         }
-        if self.config.free_bits != free_bits {
-            return Err(TrainError::Argument(
-                "graph replay: free bits changed since the capture; release the graph and capture again"
-                    .into(),
-            ));
+    }
+
+    /// Whether the next step can be the one recorded with `recorded`.
+    fn check_constants(&self, recorded: Constants) -> Result<(), TrainError> {
+        let now = self.constants();
+        if now != recorded {
+            return Err(TrainError::Argument(format!(
+                "graph replay: the objective or free bits changed since the capture ({recorded:?}, now {now:?}); release the graph and capture again"
+            )));
         }
         Ok(())
-    }
-
-    /// Whether the next step can be recorded (not under the capacity
-    /// objective, for now).
-    pub fn recordable(&self) -> bool {
-        self.check_recordable(self.config.free_bits).is_ok()
     }
 
     /// Whether a batch of `batch` images can be a replay of `graph`: its
@@ -106,7 +125,7 @@ impl Trainer {
         graph.next.is_none()
             && graph.x.as_ref().is_some_and(|x| x.dims()[0] == batch)
             && self.optim.is_pinned()
-            && self.check_recordable(graph.free_bits).is_ok()
+            && self.constants() == graph.constants
     }
 
     /// Record a training step, for batches shaped like `next_batch`'s. Takes
@@ -121,7 +140,6 @@ impl Trainer {
         &mut self,
         mut next_batch: impl FnMut() -> (Tensor<4>, f32),
     ) -> Result<StepGraph, TrainError> {
-        self.check_recordable(self.config.free_bits)?;
         if self.optim.steps() == 0 {
             // The first step creates the moments: its kernels are not a later step's.
             let (x, at) = next_batch();
@@ -206,7 +224,7 @@ impl Trainer {
             values,
             next: Some(batch),
             inputs,
-            free_bits: self.config.free_bits,
+            constants: self.constants(),
         })
     }
 
@@ -219,7 +237,7 @@ impl Trainer {
                 "graph replay: the recorded step comes first (replay_recorded_step)".into(),
             ));
         }
-        self.check_recordable(graph.free_bits)?;
+        self.check_constants(graph.constants)?;
         let fixed = graph.x.take().expect("the graph's batch");
         if fixed.dims() != x.dims() {
             let dims = fixed.dims();
@@ -236,7 +254,7 @@ impl Trainer {
 
     /// The step the capture recorded, on the batch it was given.
     pub fn replay_recorded_step(&mut self, graph: &mut StepGraph) -> Result<(), TrainError> {
-        self.check_recordable(graph.free_bits)?;
+        self.check_constants(graph.constants)?;
         let batch = graph.next.take().ok_or_else(|| {
             TrainError::Argument("graph replay: the recorded step was taken already".into())
         })?;
