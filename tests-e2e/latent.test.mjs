@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { OUT, HAVE_MINI, browser, open, waitFor, needs, expectDrawn, expectText, expectValue, expectVisible, expectHidden } from './harness.mjs';
+import { OUT, HAVE_MINI, browser, open, waitFor, until, needs, expectDrawn, expectText, expectValue, expectVisible, expectHidden } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 
@@ -89,7 +89,7 @@ test('the lab: clicking two test images draws a traversal and both interpolation
   await page.close();
 });
 
-test('choosing the cyclical schedule mid-run draws its planned and actual β; bad schedule values are named', { skip: NO_MINI }, async () => {
+test('choosing the cyclical schedule mid-run draws its planned and actual β; bad schedule values are named; a capacity run reads C and γ, not β', { skip: NO_MINI }, async () => {
   const page = await open(browser, '?data=/data-mini/&backend=cpu&images=64&tests=16&batchSize=8&latentSize=16&numEpochs=400&lossMode=vae&autostart=1');
   await waitFor(page, 'the first steps', (s) => s.metrics.length >= 2);
   await expectHidden(page.locator('[data-testid=cyclical-params]'));
@@ -104,6 +104,7 @@ test('choosing the cyclical schedule mid-run draws its planned and actual β; ba
   // Steps after the switch follow it: beta takes values other than the target.
   const later = await waitFor(page, 'cyclical steps', (s) => new Set(s.metrics.slice(-20).map((m) => m.beta)).size >= 3, 300_000);
   assert.ok(later.metrics.some((m) => m.beta > 0 && m.beta < 1));
+  await expectText(page.locator('[data-testid=beta-now-label]'), /^β now$/);
   await page.locator('[data-testid=kl-chart]').screenshot({ path: path.join(OUT, 'cyclical.png') });
   // R = 0 is refused with the table's words, and the run goes on.
   await page.locator('[data-testid=beta-ramp]').fill('0');
@@ -119,6 +120,14 @@ test('choosing the cyclical schedule mid-run draws its planned and actual β; ba
   const done = await waitFor(cap, 'the capacity run', (s) => s.state === 'done');
   assert.ok(done.metrics.every((m, i) => m.capacity >= 0 && m.capacity < 10 && (!i || m.capacity > done.metrics[i - 1].capacity)));
   assert.equal(done.plan.capacity[done.plan.capacity.length - 1], 10);
+  // The progress line names what moves under this objective, C (with its γ, the
+  // control's value), not a β: the last step's own numbers.
+  const last = done.metrics[done.metrics.length - 1];
+  const gamma = Number(await cap.locator('[data-testid=capacity-gamma]').inputValue());
+  assert.equal(last.beta, gamma, 'a capacity step reports γ as its KL weight');
+  await expectText(cap.locator('[data-testid=beta-now-label]'), /^C now$/);
+  const now = `${last.capacity.toFixed(2)} nats, γ ${gamma}`;
+  await until(`C now reading ${now}`, () => cap.locator('[data-testid=beta-now]').textContent(), (t) => t === now);
   await cap.close();
 });
 

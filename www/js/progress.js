@@ -1,4 +1,4 @@
-// Epoch and step bars, speed, ETA, current beta.
+// Epoch and step bars, speed, ETA, the KL's weight now (β, or C and γ).
 const $ = (id) => document.getElementById(id);
 
 function duration(s) {
@@ -12,6 +12,7 @@ export function showProgress(run, state, trainSize) {
   $('state').textContent = state;
   if (!run) {
     for (const id of ['epoch-text', 'step-text', 'ips', 'eta', 'beta-now', 'test-recon']) $(id).textContent = '–';
+    $('beta-now-label').textContent = 'β now';
     $('epoch-bar').value = 0;
     $('step-bar').value = 0;
     return;
@@ -29,7 +30,13 @@ export function showProgress(run, state, trainSize) {
   const left = (E - run.x) * size;
   $('eta').textContent = run.state === 'done' ? 'done' : run.imagesPerSec ? duration(left / run.imagesPerSec) : '–';
   const last = run.steps[run.steps.length - 1];
-  $('beta-now').textContent = run.config.lossMode === 'vae' && last ? last.beta.toFixed(3) : '–';
+  // The capacity objective has no β: what moves is C, the KL it aims at, under a fixed γ.
+  // The last step says which objective trained it (the schedule can change mid-run).
+  const vae = run.config.lossMode === 'vae';
+  const capacity = vae && (last ? last.capacity != null : run.config.betaMode === 'capacity');
+  $('beta-now-label').textContent = capacity ? 'C now' : 'β now';
+  $('beta-now').textContent = !vae || !last ? '–'
+    : capacity ? `${last.capacity.toFixed(2)} nats, γ ${+last.beta.toPrecision(4)}` : last.beta.toFixed(3);
   const t = run.tests[run.tests.length - 1];
   $('test-recon').textContent = t ? t.recon.toFixed(1) : '–';
 }
