@@ -16,7 +16,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 
 mod corrections;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod in_place;
 mod state;
 
@@ -75,11 +75,11 @@ struct Step<'a> {
     lr: f64,
     corrections: Corrections,
     /// Whether the step is the in-place kernel's (WebGPU), decided once.
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     in_place: bool,
     /// The corrections as the in-place kernel reads them, uploaded once a
     /// step (an upload between launches costs WebGPU a queue submit).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     values: Option<Tensor<1>>,
 }
 
@@ -89,7 +89,7 @@ impl ModuleMapper for Step<'_> {
         let Some(g) = self.grads.remove::<D>(id) else {
             return Param::from_mapped_value(id, w, mapper);
         };
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
         if self.in_place {
             return self.in_place(id, w, g, mapper);
         }
@@ -116,7 +116,7 @@ impl ModuleMapper for Step<'_> {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 impl Step<'_> {
     /// The step of `map_float` as one kernel that leaves the weight and
     /// moments in their buffers (`in_place.rs`); a first step's moments start
@@ -171,12 +171,12 @@ impl Adam {
         model.map(&mut Step {
             moments: &mut self.moments,
             grads: &mut grads,
-            #[cfg(target_arch = "wasm32")]
+            #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
             in_place: in_place::applies(&scale.device()),
             scale,
             lr,
             corrections,
-            #[cfg(target_arch = "wasm32")]
+            #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
             values: None,
         })
     }

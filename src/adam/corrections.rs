@@ -46,7 +46,7 @@ impl Corrections {
 
     /// The two numbers as the in-place kernel reads them (`in_place.rs`): the
     /// pinned buffer, or the scalars uploaded for this step.
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     pub(super) fn values(&self, device: &Device) -> Tensor<1> {
         match self {
             Corrections::Scalars { factor, eps } => {

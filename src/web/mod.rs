@@ -32,6 +32,7 @@ pub use trainer::WebTrainer;
 
 thread_local! {
     /// Burn's wgpu runtime can be initialised once per page; later trainers reuse it.
+    #[cfg(feature = "webgpu")]
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
     /// Kernel launches CubeCL gathers into one queue submit; unset, CubeCL's default.
     static TASKS_MAX: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
@@ -98,11 +99,15 @@ fn settings_to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&crate::config::exact_json(value).map_err(err)?)
 }
 
-/// Start (or reuse) a compute device: `"webgpu"` or `"cpu"` (Burn's pure-Rust flex).
+/// Start (or reuse) a compute device: `"webgpu"` or `"cpu"` (Burn's pure-Rust
+/// flex), each where this package holds its engine (the features `webgpu` and
+/// `cpu`: the page loads `pkg/` for WebGPU and `pkg-cpu/` for the CPU).
 pub async fn device(backend: &str) -> Result<Device, JsValue> {
     run_constructors();
     match backend {
+        #[cfg(feature = "cpu")]
         "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "webgpu")]
         "webgpu" => {
             if let Some(d) = WEBGPU.with(|w| w.borrow().clone()) {
                 return Ok(d);
@@ -119,6 +124,11 @@ pub async fn device(backend: &str) -> Result<Device, JsValue> {
             WEBGPU.with(|w| *w.borrow_mut() = Some(d.clone()));
             Ok(d)
         }
+        // Unreachable where the package holds both engines (the tests' build).
+        #[allow(unreachable_patterns)]
+        "cpu" | "webgpu" => Err(err(format!(
+            "this package holds no '{backend}' engine (the page loads pkg-cpu/ for 'cpu', pkg/ for 'webgpu')"
+        ))),
         other => Err(err(format!(
             "backend: unknown '{other}', expected 'webgpu' or 'cpu'"
         ))),
