@@ -13,8 +13,8 @@
 # PyTorch comes from TORCH_PYTHON (default target/torch-venv/bin/python3,
 # created with `pip install torch safetensors` when missing; when that is
 # impossible the script says so and leaves PyTorch out). The wasm side needs
-# pkg/ built (`scripts/build-page.sh`) or
-# PKG=dir, and CHROMIUM (default /usr/bin/chromium). Optional: STEPS_256 (4),
+# pkg/ and pkg-cpu/ built (`scripts/build-page.sh`) or
+# PKG=dir (its CPU package in dir-cpu), and CHROMIUM (default /usr/bin/chromium). Optional: STEPS_256 (4),
 # STEPS_16 (3), BASE_PKG (a second package measured beside PKG, e.g. a build
 # before a change).
 set -euo pipefail
@@ -48,10 +48,15 @@ record() {
   tee /dev/stderr | awk -v side="$1" '$3 == "images/s" { print side "\t" $1 "\t" $2 }' >> "$OUT/results.tsv"
 }
 
-# wasm_fallback PKG SIDE: the CPU fallback of package PKG in Chromium, batch 16.
+# wasm_fallback PKG SIDE: the CPU fallback of package PKG in Chromium, batch 16:
+# PKG-cpu/, the CPU's package that build-page.sh writes beside PKG, or PKG
+# itself where there is none (a package of both engines, built before they
+# were split).
 wasm_fallback() {
+  local dir="$1"
+  if [ -f "$dir-cpu/vaelab.js" ]; then dir="$dir-cpu"; fi
   python3 scripts/bench-browser.py --chromium "$CHROMIUM" \
-    "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$1/vaelab.js" \
+    "latentSize=128&batchSize=16&steps=$STEPS_16&warmup=1&backend=cpu&pkg=../$dir/vaelab.js" \
     | awk '$1 == "host" { print $2 "  " $3 " images/s" }' | record "$2"
 }
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds the wasm package the page loads, as a class gets it, into $1
-# (default pkg/): Cargo's `web` profile, the release build with the crates
-# that build kernels at opt-level "s" (Cargo.toml says why). serve.sh and the
+# Builds the wasm packages the page loads, as a class gets them: WebGPU's
+# engine into $1 (default pkg/) and the CPU fallback's into $1-cpu (pkg-cpu/),
+# one engine per package, each at Cargo's `web` profile (Cargo.toml says
+# why). A browser loads only the package its engine needs. serve.sh and the
 # GPU benchmark scripts build through here, so what is measured is what ships.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec wasm-pack build --profile web --target web --out-dir "${1:-pkg}" --no-typescript --no-pack
+out="${1:-pkg}"
+build() { wasm-pack build --profile web --target web --out-dir "$1" --no-typescript --no-pack -- --no-default-features --features "$2"; }
+build "$out" webgpu
+build "$out-cpu" cpu

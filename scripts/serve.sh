@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the wasm package and serves VAE Lab at http://localhost:${PORT:-8080}/www/
+# Builds the wasm packages and serves VAE Lab at http://localhost:${PORT:-8080}/www/
 # with CIFAR-10 from $VAELAB_DATA (default ./data; downloaded if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/get-data.sh
 root="$(scripts/data-root.sh)"
-echo '[serve] building the wasm package (the web profile, optimised whole: 10-30 minutes the first time)'
+echo '[serve] building the wasm packages (pkg/ for WebGPU, pkg-cpu/ for the CPU; the web profile, optimised whole: 10-40 minutes the first time)'
 scripts/build-page.sh pkg
 # The page fetches its data from www/data/ by default.
 rm -f www/data

@@ -209,7 +209,7 @@ test('offline: a page visited once opens again with the network gone, data and e
   await page.goto(`${base}/www/index.html${TINY}`);
   await waitFor(page, 'the data', (s) => s.state === 'idle' && s.trainImages > 0 && s.testImages > 0);
   await page.evaluate(async () => { await navigator.serviceWorker.ready; });
-  // Everything is kept once the worker is in control (its install stored the page and pkg/ as one set).
+  // Everything is kept once the worker is in control (its install stored the page and both packages as one set).
   await until('a whole set of the page\'s files stored', () => storedSets(page, { files: true }), (sets) => sets.length === 1 && sets[0].whole && sets[0].files >= 40);
   await context.setOffline(true);
   await page.reload();
@@ -240,17 +240,18 @@ test('one version of the page at a time: a new version is stored only whole, ann
   assert.equal(served.appSets.own, first.name);
   assert.equal(served.appSets.newer, '', 'the same files are no new version');
   try {
-    // A new pkg/ whose glue cannot run with the old page (as a mismatched pair fails), and its wasm fails to download.
-    const glue = fs.readFileSync(path.join(ROOT, 'pkg', 'vaelab.js'), 'utf8');
-    overrides.set('/pkg/vaelab.js', `${glue}\nthrow new Error('the glue of version B');\n`);
-    overrides.set('/pkg/vaelab_bg.wasm', 503);
+    // A new pkg-cpu/ (the engine this page trains on) whose glue cannot run with the old page (as a
+    // mismatched pair fails), and its wasm fails to download.
+    const glue = fs.readFileSync(path.join(ROOT, 'pkg-cpu', 'vaelab.js'), 'utf8');
+    overrides.set('/pkg-cpu/vaelab.js', `${glue}\nthrow new Error('the glue of version B');\n`);
+    overrides.set('/pkg-cpu/vaelab_bg.wasm', 503);
     await page.reload();
     const cut = await waitFor(page, 'the check for a new version', (s) => s.state === 'idle' && s.trainImages > 0 && s.appSets.checks === 1);
     assert.equal(cut.appSets.own, first.name, 'the page still runs the whole set it had');
     assert.equal(cut.appSets.newer, '');
     assert.deepEqual(await storedSets(page, { files: true }), [first], 'nothing of the cut download is kept');
     // The new version downloads whole: stored beside the old one and announced; this page keeps its own.
-    overrides.delete('/pkg/vaelab_bg.wasm');
+    overrides.delete('/pkg-cpu/vaelab_bg.wasm');
     await page.reload();
     const told = await waitFor(page, 'a newer set', (s) => s.state === 'idle' && s.trainImages > 0 && s.appSets.checks === 1);
     assert.equal(told.appSets.own, first.name);
@@ -258,7 +259,7 @@ test('one version of the page at a time: a new version is stored only whole, ann
     await expectVisible(page.locator('[data-testid=app-update]'));
     const both = await storedSets(page);
     assert.deepEqual(both.map((x) => x.whole), [true, true]);
-    // A restarted engine loads this page's pkg/, not the newer one (whose glue throws).
+    // A restarted engine loads this page's pkg-cpu/, not the newer one (whose glue throws).
     await page.evaluate(() => window.vaelab.crashEngine());
     await waitFor(page, 'the engine stopped', (s) => s.engine === 'stopped');
     await page.locator('[data-testid=restart-engine]').click();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
-import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, browser, open, status, waitFor, needs, settle, expectDrawn, expectText, watchLongTasks } from './harness.mjs';
+import { OUT, HAVE_MINI, HAVE_FIXTURES, FIXTURES, base, browser, open, status, waitFor, needs, settle, expectDrawn, expectText, watchLongTasks } from './harness.mjs';
 
 const NO_MINI = needs(HAVE_MINI, 'no CIFAR-10 mini slice under the data root');
 const NO_FIXTURES = needs(HAVE_MINI && HAVE_FIXTURES, 'no mini slice or no PyTorch fixtures beside the checkout');
@@ -50,6 +50,22 @@ test('training runs in a worker; Pause and the settings respond while it trains'
   assert.equal(paused.runs, 1);
   const lt = await longTasks();
   console.log(`cpu: main-thread long tasks while training: ${lt.count}, longest ${lt.max.toFixed(0)} ms`);
+  await page.close();
+});
+
+test('one engine per package: pkg/ holds WebGPU\'s, pkg-cpu/ the CPU\'s, and neither the other', async () => {
+  // A browser downloads and compiles only the package of the engine it trains on (worker-wasm.js).
+  // The pages' tests train on each; this asks each package for the engine it should not hold.
+  const page = await browser.newPage();
+  await page.goto(`${base}/www/style.css`);
+  const ask = (pkg, backend) => page.evaluate(async ([pkg, backend]) => {
+    const m = await import(`/${pkg}/vaelab.js`);
+    await m.default();
+    return m.WebDataset.open(backend).then((d) => { d.free(); return 'opened'; }, (e) => String(e.message || e));
+  }, [pkg, backend]);
+  assert.equal(await ask('pkg-cpu', 'cpu'), 'opened');
+  assert.match(await ask('pkg-cpu', 'webgpu'), /this package holds no 'webgpu' engine/);
+  assert.match(await ask('pkg', 'cpu'), /this package holds no 'cpu' engine/);
   await page.close();
 });
 

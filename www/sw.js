@@ -1,5 +1,6 @@
-// Offline, and never a page of two versions. The page's files and pkg/ are
-// kept as whole sets, each named by a hash of all its files: a set is stored
+// Offline, and never a page of two versions. The page's files and both
+// engine packages (pkg/ for WebGPU, pkg-cpu/ for the CPU) are kept as whole
+// sets, each named by a hash of all its files: a set is stored
 // only once every file of it has downloaded, and a page is served from one
 // set from its first file to its last, its engine's worker included (the
 // worker names its page's set in its URL). A visit serves the newest whole
@@ -23,8 +24,8 @@ const APP = [
   'js/lab-bound.js', 'js/latent.js', 'js/lesson-hosted.js', 'js/lesson-time.js', 'js/lesson.js', 'js/lifecycle.js', 'js/loader.js',
   'js/main.js', 'js/metrics-export.js', 'js/model-files.js', 'js/models.js', 'js/palette.js', 'js/progress.js', 'js/protocol.js', 'js/rdplane.js', 'js/render.js',
   'js/results.js', 'js/run-store.js', 'js/runs.js', 'js/settings-flow.js', 'js/settings.js', 'js/settings.json', 'js/state.js',
-  'js/status.js', 'js/teacher.js', 'js/worker-data.js', 'js/worker-queue.js', 'js/worker-run.js', 'js/worker.js',
-  '../pkg/vaelab.js', '../pkg/vaelab_bg.wasm',
+  'js/status.js', 'js/teacher.js', 'js/worker-data.js', 'js/worker-queue.js', 'js/worker-run.js', 'js/worker-wasm.js', 'js/worker.js',
+  '../pkg/vaelab.js', '../pkg/vaelab_bg.wasm', '../pkg-cpu/vaelab.js', '../pkg-cpu/vaelab_bg.wasm',
 ];
 const PATHS = APP.map((p) => new URL(p, self.registration.scope).pathname);
 const ASSETS = new Set(PATHS);

@@ -113,7 +113,7 @@ export class Engine {
       this.waiters.set('ready', { resolve, reject });
       this.worker.onerror = (e) => {
         e.preventDefault();
-        const text = e.message || 'the worker failed to load (was pkg/ built?)';
+        const text = e.message || 'the worker failed to load (were pkg/ and pkg-cpu/ built?)';
         if (this.waiters.has('ready')) { this.waiters.get('ready').reject(new Error(text)); this.waiters.delete('ready'); }
         else this.die('panic', `the engine crashed: ${text}`);
       };

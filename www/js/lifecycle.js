@@ -110,7 +110,7 @@ export async function boot() {
     await makeEngine();
   } catch (e) {
     app.pageState = 'error';
-    app.pageError = `Could not load the wasm engine (${e.message || e}). Was pkg/ built? Run scripts/serve.sh.`;
+    app.pageError = `Could not load the wasm engine (${e.message || e}). Were pkg/ and pkg-cpu/ built? Run scripts/serve.sh.`;
     banner(`<b>${escapeHtml(app.pageError)}</b>`);
     return;
   }

@@ -9,7 +9,7 @@
 // Nothing here computes a number: scheduling (when to call, when to draw a
 // grid) is all this file decides.
 
-import * as wasm from '../../pkg/vaelab.js';
+import { wasm } from './worker-wasm.js';
 import CORE from './core.json' with { type: 'json' };
 
 /** Milliseconds of training per call: every command waits at most this long (plus one step). */

@@ -1,4 +1,5 @@
-// The engine, in a dedicated module Worker: it loads pkg/, owns the dataset
+// The engine, in a dedicated module Worker: it loads its backend's package
+// (worker-wasm.js: pkg/ for WebGPU, pkg-cpu/ for the CPU), owns the dataset
 // (worker-data.js) and the current run (worker-run.js), and handles the
 // page's commands (protocol.js). The page only sends commands and draws what
 // comes back: step metrics, epoch reports, grids as transferable RGBA
@@ -8,7 +9,7 @@
 // (worker-queue.js), run in the order it came: a command waits at most for
 // the training call in flight, and no two tasks hold the trainer at once.
 
-import init, * as wasm from '../../pkg/vaelab.js';
+import { wasm, load } from './worker-wasm.js';
 import { COMMANDS, IMMEDIATE } from './protocol.js';
 import { TaskQueue } from './worker-queue.js';
 import { WorkerData } from './worker-data.js';
@@ -114,7 +115,8 @@ const LAB = {
 const handlers = {
   async init({ backend, limits = {} }) {
     try {
-      exports = await init();
+      await load(backend);
+      exports = await wasm.default();
       dataset = await wasm.WebDataset.open(backend);
       data.dataset = dataset;
     } catch (e) {
