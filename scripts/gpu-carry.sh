@@ -7,9 +7,10 @@
 #   scripts/gpu-carry.sh [lesson]  issue 22: all of CIFAR-10 (scripts/cifar-carry.py)
 #                                  for the quick lesson's sweep or the exercise's runs
 #   scripts/gpu-carry.sh bench     issue 21: Debian's chromium-headless-shell with its
-#                                  libraries and the page's wasm package (target/pkg-gpu,
-#                                  scripts/build-page.sh, built when older than src/)
-#                                  for scripts/bench-gpu.sh
+#                                  libraries, the page's wasm package (target/pkg-gpu,
+#                                  scripts/build-page.sh) and a candidate beside it
+#                                  (target/pkg-picks, scripts/build-picks.sh), each
+#                                  built when older than src/, for scripts/bench-gpu.sh
 #
 # Both carry the native binary, target/release/vaelab built with
 # `cargo build --release --features wgpu --bin vaelab` (~30 min cold; VAELAB_BIN
@@ -63,8 +64,14 @@ else
     echo "building the wasm package as shipped: $pkg (~12 min)"
     scripts/build-page.sh "$pkg"
   fi
+  # The candidate beside it: the same package with autotune's lavapipe kernel picks.
+  picks=target/pkg-picks
+  if [ ! -f "$picks/vaelab_bg.wasm" ] || [ -n "$(find src Cargo.toml Cargo.lock scripts/kernel-picks.patch -newer "$picks/vaelab_bg.wasm" | head -1)" ]; then
+    echo "building the candidate package with kernel picks: $picks (scripts/build-picks.sh)"
+    scripts/build-picks.sh "$picks"
+  fi
   stage="$work/bench"
-  if [ ! -f "$payload" ] || [ -n "$(find "$pkg" -newer "$payload" | head -1)" ]; then
+  if [ ! -f "$payload" ] || [ -n "$(find "$pkg" "$picks" -newer "$payload" | head -1)" ]; then
     rm -rf "$stage" && mkdir -p "$stage/debs" "$stage/x" "$stage/out/chromium/lib"
     (cd "$stage/debs" && apt-get download chromium-headless-shell chromium-common)
     for f in "$stage"/debs/*.deb; do dpkg -x "$f" "$stage/x"; done
@@ -77,8 +84,9 @@ else
       grep -v -E '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libz)\.so' |
       xargs -I{} cp -L {} "$stage/out/chromium/lib/"
     cp -r "$pkg" "$stage/out/pkg-gpu"
-    echo "compressing Chromium and the package (a few minutes)"
-    tar c -C "$stage/out" chromium pkg-gpu | xz -6 -T2 >"$payload"
+    cp -r "$picks" "$stage/out/pkg-picks"
+    echo "compressing Chromium and the packages (a few minutes)"
+    tar c -C "$stage/out" chromium pkg-gpu pkg-picks | xz -6 -T2 >"$payload"
     rm -rf "$stage"
   fi
 fi

@@ -8,9 +8,13 @@
 #   gpu-runs.sh exercise SECONDS        then (lesson carry): the exercise's seven runs, 20 epochs
 #   gpu-runs.sh bench SECONDS           then (bench carry): scripts/bench-gpu.sh, native wgpu
 #                                       and the carried Chromium on the GPU (SHAPES, STEPS, WARMUP,
-#                                       PKGS as there; default the package's usual steps,
-#                                       graph=0, and its replays of a captured step, graph=1,
-#                                       the page's default on WebGPU)
+#                                       PKGS as there; default issue 21's two shapes, 128:16 and
+#                                       1024:256, and three columns: the package's usual steps,
+#                                       graph=0, its replays of a captured step, graph=1, the
+#                                       page's default on WebGPU, and the candidate with kernel
+#                                       picks, replayed); then, in the time left, one native
+#                                       step at 1024:256 autotuned afresh with CubeCL's log on:
+#                                       which kernels autotune picks on this GPU (autotune.txt)
 #
 # Issue 22's runs go through a queue, SLOTS at a time (3 for the sweep, 7 for
 # the exercise), each in its own folder and CubeCL cache, with metrics per
@@ -31,7 +35,7 @@
 # node scripts/lesson-sweep-table.mjs target/gpu-runs; the exercise's report:
 # copy each <run>/log/metrics.jsonl to exercise/<run>/ and run
 # MACHINE="NVIDIA H200 (lent)" DEVICE=wgpu scripts/exercise.sh --report;
-# the benchmark's table is in the call's output, its raw numbers in bench.tgz,
+# the benchmark's table is in the call's output, its raw numbers in bench.tgz (with autotune.txt),
 # and node scripts/trace-threads.mjs FILE reads each of traces/ (the query
 # of each: bench/browser.jsonl's "trace").
 set -uo pipefail
@@ -53,7 +57,7 @@ case "${1:-}" in
     nvidia-smi -L
     exit ;;
   sweep|exercise|bench) deadline="${2:?how many seconds the runs may take}" ;;
-  *) sed -n '2,34p' "$0"; exit 2 ;;
+  *) sed -n '2,40p' "$0"; exit 2 ;;
 esac
 
 [ -x $S/vaelab ] || { echo "no $S/vaelab: a fresh machine; call setup first (in the same warm lease)"; exit 3; }
@@ -65,15 +69,27 @@ if [ "$job" = bench ]; then
       python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)" |
       tar x -C $S || exit 4
   fi
-  mkdir -p target && rm -rf target/pkg-gpu && cp -r $S/pkg-gpu target/pkg-gpu
+  mkdir -p target && rm -rf target/pkg-gpu target/pkg-picks && cp -r $S/pkg-gpu target/pkg-gpu
+  picks=""
+  [ -d $S/pkg-picks ] && cp -r $S/pkg-picks target/pkg-picks && picks=" picks=target/pkg-picks?graph=1"
   # The flags that found the H200's Vulkan adapter (BENCHMARKS.md); CHROMIUM_FLAGS= for none.
   export CHROMIUM_FLAGS="${CHROMIUM_FLAGS-"--use-angle=vulkan --use-gl=angle --enable-features=Vulkan,DefaultANGLEVulkan,VulkanFromANGLE"}"
   export LD_LIBRARY_PATH="$S/chromium/lib:$S/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  # At most 8 files come back: the raw numbers as one, a trace a page (2 packages × 3 shapes).
+  # At most 8 files come back: the raw numbers as one, a trace a page (3 packages × 2 shapes).
   traces="$OUT/traces"
+  start=$SECONDS log_for=60
   VAELAB_BIN=$S/vaelab CHROMIUM=$S/chromium/chromium-headless-shell OUT=$S/bench TRACE="$traces" \
-    PKGS="${PKGS:-usual=target/pkg-gpu?graph=0 replay=target/pkg-gpu?graph=1}" STEPS="${STEPS:-10}" WARMUP="${WARMUP:-3}" \
-    timeout "$deadline" scripts/bench-gpu.sh
+    SHAPES="${SHAPES:-128:16 1024:256}" STEPS="${STEPS:-10}" WARMUP="${WARMUP:-3}" \
+    PKGS="${PKGS:-usual=target/pkg-gpu?graph=0 replay=target/pkg-gpu?graph=1$picks}" \
+    timeout $((deadline - log_for)) scripts/bench-gpu.sh
+  # Autotune's picks on this GPU, for a package that sets them (issue 21): the exercise's shape,
+  # autotuned afresh (no cache) with CubeCL's log on, its decisions kept (the kernels' sources dropped).
+  left=$((deadline - (SECONDS - start)))
+  if [ "$left" -gt 20 ]; then
+    CUBECL_DEBUG_LOG=$S/cubecl.log CUBECL_AUTOTUNE_CACHE=0 timeout "$left" \
+      $S/vaelab bench --device wgpu --latent_size 1024 --batch_size 256 --steps 1 --warmup 1 >/dev/null
+    grep -E 'Fastest result|^Autotune\[|skipped|^Calculated bounds' $S/cubecl.log >$S/bench/autotune.txt
+  fi
   tar czf "$OUT/bench.tgz" -C $S bench
   exit
 fi
