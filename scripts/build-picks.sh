@@ -27,8 +27,8 @@ if [ -z "$src" ]; then
 fi
 copy="$PWD/target/picks/burn-cubecl"
 rm -rf "$copy" && mkdir -p "$(dirname "$copy")" && cp -r "$src" "$copy"
-patch -s -d "$copy" -p1 <scripts/kernel-picks.patch
+patch -s -N -d "$copy" -p1 <scripts/kernel-picks.patch ||
+  { echo "scripts/kernel-picks.patch does not apply to burn-cubecl $version (written for 0.22.1): update the patch" >&2; exit 1; }
 cp -p Cargo.lock target/picks/Cargo.lock.kept
 trap 'cp -p target/picks/Cargo.lock.kept Cargo.lock' EXIT
-wasm-pack build --profile web --target web --out-dir "$out" --no-typescript --no-pack -- \
-  --no-default-features --features webgpu --config "patch.crates-io.burn-cubecl.path=\"$copy\""
+ENGINES=webgpu scripts/build-page.sh "$out" --config "patch.crates-io.burn-cubecl.path=\"$copy\""
