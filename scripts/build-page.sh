@@ -7,13 +7,17 @@
 #
 #   scripts/build-page.sh [DIR [CARGO ARGS...]]
 #
-# ENGINES (default "webgpu cpu") builds fewer; cargo arguments after DIR go to
-# every build (build-picks.sh gives a candidate's [patch] so).
+# ENGINES (default "webgpu cpu") builds fewer; PROFILE=dev builds Cargo's dev
+# profile instead (test.sh: the page tests' packages, quicker to build); cargo
+# arguments after DIR go to every build (build-picks.sh gives a candidate's
+# [patch] so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-pkg}"
 shift || true
-build() { wasm-pack build --profile web --target web --out-dir "$1" --no-typescript --no-pack -- --no-default-features --features "$2" "${@:3}"; }
+profile=(--profile "${PROFILE:-web}")
+[ "${PROFILE:-web}" = dev ] && profile=(--dev)
+build() { wasm-pack build "${profile[@]}" --target web --out-dir "$1" --no-typescript --no-pack -- --no-default-features --features "$2" "${@:3}"; }
 for engine in ${ENGINES:-webgpu cpu}; do
   case "$engine" in
     webgpu) build "$out" webgpu "$@" ;;

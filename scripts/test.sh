@@ -62,9 +62,8 @@ step "browser tests again in headless Firefox (WebGPU on Mesa's lavapipe; prefs 
 lint wasm-pack test --headless --firefox
 
 step "page end-to-end tests"
-# The page's two packages, one engine each, as scripts/build-page.sh builds
-# them (there at the web profile): pkg/ for WebGPU, pkg-cpu/ for the CPU.
-lint wasm-pack build --dev --target web --out-dir pkg --no-typescript --no-pack -- --no-default-features --features webgpu
-lint wasm-pack build --dev --target web --out-dir pkg-cpu --no-typescript --no-pack -- --no-default-features --features cpu
+# The page's two packages, one engine each (pkg/ for WebGPU, pkg-cpu/ for the
+# CPU), built as serve.sh builds them but at the dev profile.
+PROFILE=dev lint scripts/build-page.sh pkg
 # The spec reporter: a skipped test reads SKIPPED, never "ok" as TAP would print it.
 node --test --test-reporter=spec tests-e2e/
